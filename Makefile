@@ -1,0 +1,41 @@
+# `make run` and `make test` set everything up themselves on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app server
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-api test-e2e lint bench pwa clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json
+	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch node_modules/.installed
+
+pwa: node_modules/.installed
+	npm run build
+
+run: $(STAMP) pwa
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: $(STAMP) pwa lint
+	$(VENV)/bin/pytest
+
+# The API and sync tests alone, e.g. against PostgreSQL: make test-api DATABASE_URL=...
+test-api: $(STAMP)
+	$(VENV)/bin/pytest tests/unit tests/api tests/sync
+
+bench: $(STAMP)
+	$(PY) bench/sync_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules pwa/dist

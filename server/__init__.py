@@ -1,0 +1,53 @@
+"""Wijkpost sync server: ``create_app`` is the application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from server import config
+from server.errors import register_error_handlers
+from server.extensions import db, limiter, migrate
+from sync.hlc import Clock
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("WIJKPOST_INSTANCE") or None,
+                static_folder=None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from server import models  # noqa: F401  (tables known to migrations)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    app.extensions["wijkpost_clock"] = Clock("server")
+
+    api = Api(app, spec_kwargs={"info": {"description": "Wijkpost sync-API"}})
+    from server.attachments.routes import blp as attachments_blp
+    from server.auth.routes import blp as auth_blp
+    from server.registrations.routes import blp as registrations_blp
+    from server.sync_api.routes import blp as sync_blp
+
+    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp):
+        api.register_blueprint(blueprint)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+
+    from server import web
+
+    app.register_blueprint(web.bp)
+    web.security_headers(app)
+    register_error_handlers(app)
+
+    from server.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,1 @@
+"""Users, devices and bearer tokens."""

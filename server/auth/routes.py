@@ -1,0 +1,160 @@
+"""Login, logout, the current user, and devices."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from server import audit
+from server.auth.passwords import dummy_verify, verify_password
+from server.auth.tokens import current, issue_token, require_auth
+from server.errors import ApiError
+from server.extensions import db, limiter
+from server.models import Device, Token, User, utcnow
+
+blp = Blueprint("auth", __name__, url_prefix="/api", description="Aanmelden en apparaten")
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    device_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    device_id = fields.UUID(load_default=None, allow_none=True)
+
+
+def _login_username() -> str:
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return f"login-user:{str(name)[:64].lower()}"
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name or user.username,
+        "role": user.role,
+        "team": {"id": user.team.id, "name": user.team.name} if user.team else None,
+    }
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    return {
+        "id": device.id,
+        "name": device.name,
+        "created_at": device.created_at.isoformat() if device.created_at else None,
+        "last_login_at": device.last_login_at.isoformat() if device.last_login_at else None,
+        "last_sync_at": device.last_sync_at.isoformat() if device.last_sync_at else None,
+        "revoked": device.revoked_at is not None,
+    }
+
+
+def _devices_of(user: User) -> list[dict[str, Any]]:
+    devices = db.session.execute(
+        select(Device).where(Device.user_id == user.id).order_by(Device.created_at)
+    ).scalars()
+    return [device_json(d) for d in devices]
+
+
+@blp.route("/auth/login", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ADDRESS"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_USER"], key_func=_login_username)
+@blp.arguments(LoginSchema)
+def login(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Sign in on a device; returns a device-bound bearer token and the device key."""
+    user = db.session.execute(
+        select(User).where(User.username == body["username"])
+    ).scalar_one_or_none()
+    if user is None or not user.active:
+        dummy_verify(body["password"])
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, body["password"])
+    if not ok:
+        audit.record([audit.Event("login_failed", user.id if user else None, None,
+                                  detail={"username": body["username"][:64]})])
+        db.session.commit()
+        raise ApiError(401, "invalid_credentials", "Onbekende gebruikersnaam of onjuist wachtwoord")
+
+    device = None
+    if body.get("device_id"):
+        device = db.session.get(Device, str(body["device_id"]))
+        if device is not None and (device.user_id != user.id or device.revoked_at is not None):
+            device = None
+    now = utcnow()
+    if device is None:
+        device = Device(id=str(uuid.uuid4()), user_id=user.id, name=body["device_name"],
+                        device_key=secrets.token_urlsafe(32), created_at=now)
+        db.session.add(device)
+    else:
+        device.name = body["device_name"]
+    device.last_login_at = now
+    db.session.flush()
+    token, expires = issue_token(user, device)
+    audit.record([audit.Event("login", user.id, device.id)])
+    db.session.commit()
+    return {
+        "token": token,
+        "device_id": device.id,
+        "device_key": device.device_key,
+        "expires_at": expires.isoformat(),
+        "user": user_json(user),
+        "devices": _devices_of(user),
+    }
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@require_auth()
+def logout():  # type: ignore[no-untyped-def]
+    """End this token's session (the device stays known)."""
+    principal = current()
+    token = db.session.get(Token, principal.token.id)
+    token.revoked_at = utcnow()
+    audit.record([audit.Event("logout", principal.user.id, principal.device.id)])
+    db.session.commit()
+    return {"ok": True}
+
+
+@blp.route("/me", methods=["GET"])
+@require_auth()
+def me():  # type: ignore[no-untyped-def]
+    """The signed-in user, this device, and the user's devices with their last sync."""
+    principal = current()
+    return {**user_json(principal.user), "device_id": principal.device.id,
+            "devices": _devices_of(principal.user)}
+
+
+@blp.route("/devices", methods=["GET"])
+@require_auth()
+def list_devices():  # type: ignore[no-untyped-def]
+    """Devices: all of them for a beheerder, otherwise the caller's own."""
+    principal = current()
+    query = select(Device, User).join(User, User.id == Device.user_id).order_by(Device.created_at)
+    if principal.user.role != "beheerder":
+        query = query.where(Device.user_id == principal.user.id)
+    return {"devices": [{**device_json(d), "user": u.username}
+                        for d, u in db.session.execute(query)]}
+
+
+@blp.route("/devices/<device_id>/revoke", methods=["POST"])
+@require_auth()
+def revoke_device(device_id: str):  # type: ignore[no-untyped-def]
+    """Revoke a device: its tokens stop working at once and its key is dropped."""
+    principal = current()
+    device = db.session.get(Device, device_id[:36])
+    if device is None or (principal.user.role != "beheerder"
+                          and device.user_id != principal.user.id):
+        raise ApiError(404, message="Apparaat niet gevonden")
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        device.device_key = None
+        audit.record([audit.Event("device_revoked", principal.user.id, principal.device.id,
+                                  entity="device", entity_ids=[device.id])])
+    db.session.commit()
+    return device_json(device)

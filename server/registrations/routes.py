@@ -1,0 +1,222 @@
+"""Registration endpoints: forms, list, detail with history, review, conflict resolution."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import and_, or_, select
+
+from server import audit
+from server.auth.tokens import Principal, current, require_auth
+from server.errors import ApiError
+from server.extensions import db
+from server.models import Registration, Revision, User, utcnow
+from server.registrations import store, validation
+from server.registrations.forms import forms_document
+from sync.merge import NotAllowed, StaleRevision, resolve, review
+from sync.model import REGISTRATION_STATUSES
+
+blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
+
+
+class ListArgs(Schema):
+    status = fields.String(validate=validate.OneOf(REGISTRATION_STATUSES))
+    type = fields.String(validate=validate.OneOf(["vor", "pdo", "gtpa"]))
+    created_by = fields.String(validate=validate.Length(max=64))
+    conflicts = fields.Boolean()
+    date_from = fields.DateTime(data_key="from")
+    date_to = fields.DateTime(data_key="to")
+    cursor = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "return"]))
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    rev = fields.Integer(required=True, strict=True)
+
+
+class ResolveSchema(Schema):
+    value = fields.Raw(required=True, allow_none=True)
+    rev = fields.Integer(required=True, strict=True)
+
+
+@blp.route("/forms", methods=["GET"])
+@require_auth()
+def forms():  # type: ignore[no-untyped-def]
+    """The fields of every registration type, for the app to render and validate."""
+    return forms_document()
+
+
+def readable(principal: Principal, row: Registration | None) -> Registration:
+    """The row if the caller may read it; otherwise 404 whether or not it exists."""
+    user = principal.user
+    if row is None or (user.role != "beheerder" and row.team_id != user.team_id):
+        raise ApiError(404, message="Registratie niet gevonden")
+    return row
+
+
+def _load(record_id: str) -> Registration | None:
+    return db.session.get(Registration, record_id.lower()[:36])
+
+
+@blp.route("/registrations", methods=["GET"])
+@require_auth()
+@blp.arguments(ListArgs, location="query")
+def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The team's registrations (all teams for a beheerder), newest first, cursor-paged."""
+    principal = current()
+    query = select(Registration)
+    if principal.user.role != "beheerder":
+        query = query.where(Registration.team_id == principal.user.team_id)
+    if "status" in args:
+        query = query.where(Registration.status == args["status"])
+    if "type" in args:
+        query = query.where(Registration.type == args["type"])
+    if args.get("conflicts"):
+        query = query.where(Registration.open_conflicts > 0)
+    if "created_by" in args:
+        query = query.join(User, User.id == Registration.created_by_id).where(
+            User.username == args["created_by"])
+    if "date_from" in args:
+        query = query.where(Registration.created_at >= args["date_from"])
+    if "date_to" in args:
+        query = query.where(Registration.created_at < args["date_to"])
+    if args.get("cursor"):
+        at, last_id = _decode_cursor(args["cursor"])
+        query = query.where(or_(Registration.created_at < at,
+                                and_(Registration.created_at == at, Registration.id < last_id)))
+    limit = args["limit"]
+    rows = list(db.session.execute(
+        query.order_by(Registration.created_at.desc(), Registration.id.desc()).limit(limit + 1)
+    ).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    names = store.usernames(r.created_by_id for r in rows)
+    if rows:
+        audit.record([audit.Event("read", principal.user.id, principal.device.id,
+                                  "registration", [r.id for r in rows], {"via": "list"})])
+    db.session.commit()
+    return {
+        "items": [store.row_view(r, names) for r in rows],
+        "cursor": _encode_cursor(rows[-1]) if more else None,
+        "more": more,
+    }
+
+
+def _encode_cursor(row: Registration) -> str:
+    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), str(last_id)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, "invalid_cursor", "Ongeldige cursor",
+                       errors={"cursor": ["Ongeldige cursor"]}) from exc
+
+
+def detail(row: Registration) -> dict[str, Any]:
+    revisions = db.session.execute(
+        select(Revision).where(Revision.registration_id == row.id).order_by(Revision.rev)
+    ).scalars().all()
+    names = store.usernames({row.created_by_id} | {r.author_id for r in revisions})
+    body = store.row_view(row, names)
+    body["history"] = [
+        {"rev": r.rev, "author": names.get(r.author_id, ""), "device": r.device_id,
+         "at": r.at.isoformat(), "kind": r.kind, "hlc": r.hlc, "set": r.set}
+        for r in revisions
+    ]
+    body["location"] = {"lat": row.lat, "lon": row.lon, "accuracy": row.accuracy,
+                        "rd_x": row.rd_x, "rd_y": row.rd_y} if row.lat is not None else None
+    return body
+
+
+@blp.route("/registrations/<record_id>", methods=["GET"])
+@require_auth()
+def get_registration(record_id: str):  # type: ignore[no-untyped-def]
+    """One registration with its history, conflicts and amendments."""
+    principal = current()
+    row = readable(principal, _load(record_id))
+    body = detail(row)
+    audit.record([audit.Event("read", principal.user.id, principal.device.id, "registration",
+                              [row.id], {"via": "detail"})])
+    db.session.commit()
+    return body
+
+
+def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
+                   changes_set: dict[str, Any]) -> dict[str, Any]:
+    now = utcnow()
+    batch = store.Batch()
+    batch.save(new, row.team_id, row.created_by_id, now, False, kind == "resolve", False)
+    batch.revision(row.id, new.rev, principal.user.id, principal.device.id, now,
+                   None, None, kind, changes_set)
+    batch.flush()
+    audit.record([audit.Event(kind, principal.user.id, principal.device.id, "registration",
+                              [row.id], changes_set)])
+    db.session.commit()
+    db.session.expire_all()
+    return detail(_load(row.id))  # type: ignore[arg-type]
+
+
+@blp.route("/registrations/<record_id>/review", methods=["POST"])
+@require_auth("teamleider")
+@blp.arguments(ReviewSchema)
+def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[no-untyped-def]
+    """Approve, or return with a comment; made on ``rev``, 409 when that is stale."""
+    principal = current()
+    row = readable(principal, _load(record_id))
+    try:
+        new = review(store.to_record(row), body["decision"], body["comment"], body["rev"],
+                     principal.user.username, principal.device.id, utcnow().isoformat())
+    except StaleRevision as exc:
+        raise ApiError(409, rev=exc.args[0]) from exc
+    except NotAllowed as exc:
+        raise ApiError(422, "not_allowed", str(exc)) from exc
+    return _save_decision(principal, row, new, "review",
+                          {"status": new.status, "comment": body["comment"]})
+
+
+@blp.route("/registrations/<record_id>/conflicts/<conflict_id>/resolve", methods=["POST"])
+@require_auth("teamleider")
+@blp.arguments(ResolveSchema)
+def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  # type: ignore[no-untyped-def]
+    """Settle an open conflict with the chosen value (one of the values, or a new one)."""
+    principal = current()
+    row = readable(principal, _load(record_id))
+    record = store.to_record(row)
+    conflict = next((c for c in record.conflicts if c["id"] == conflict_id), None)
+    if conflict is None:
+        raise ApiError(404, message="Conflict niet gevonden")
+    key, value = _as_set(conflict["field"], body["value"])
+    errors = validation.validate_set(record.type, key, value)
+    if errors:
+        raise ApiError(422, errors=errors)
+    clock = current_app.extensions["wijkpost_clock"]
+    try:
+        new, changes_set = resolve(record, conflict_id, body["value"], body["rev"],
+                                   principal.user.username, principal.device.id, clock.now(),
+                                   utcnow().isoformat())
+    except StaleRevision as exc:
+        raise ApiError(409, rev=exc.args[0]) from exc
+    except NotAllowed as exc:
+        raise ApiError(422, "not_allowed", str(exc)) from exc
+    return _save_decision(principal, row, new, "resolve", {**changes_set,
+                                                           "conflict": conflict_id})
+
+
+def _as_set(field: str, value: Any) -> tuple[str, Any]:
+    """The op key and value that setting ``field`` to ``value`` amounts to."""
+    if "." in field:
+        key, name = field.split(".", 1)
+        return key, {name: value}
+    return field, value

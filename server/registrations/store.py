@@ -1,0 +1,179 @@
+"""Loading and saving registrations, and the JSON views clients see.
+
+The engine works on ``sync.model.Record``; this module maps rows to records and back,
+keeps the derived columns (location, RD, conflict count) in step with the data, and
+writes revisions, the change log and attachment links in bulk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from server import changes
+from server.extensions import db
+from server.geo import to_rd
+from server.models import Registration, RegistrationAttachment, Revision, User
+from sync.model import Record
+
+LOCATION_FIELDS = {"vor": "location", "pdo": "scene_location", "gtpa": "location"}
+
+
+def to_record(row: Registration) -> Record:
+    return Record(
+        id=row.id, type=row.type, status=row.status, rev=row.rev, data=row.data,
+        meta=row.meta, conflicts=row.conflicts, amendments=row.amendments, review=row.review,
+    )
+
+
+def load(ids: Iterable[str]) -> dict[str, Registration]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Registration).where(Registration.id.in_(ids))).scalars()
+    return {row.id: row for row in rows}
+
+
+def usernames(user_ids: Iterable[int]) -> dict[int, str]:
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+def view(
+    record: Record,
+    team_id: int,
+    created_by: str,
+    created_at: datetime | str,
+    updated_at: datetime | str,
+) -> dict[str, Any]:
+    """The record as GET and pull return it (without history)."""
+    return {
+        "id": record.id,
+        "type": record.type,
+        "status": record.status,
+        "rev": record.rev,
+        "team": team_id,
+        "created_by": created_by,
+        "data": record.data,
+        "conflicts": record.conflicts,
+        "amendments": record.amendments,
+        "review": record.review,
+        "created_at": _iso(created_at),
+        "updated_at": _iso(updated_at),
+    }
+
+
+def row_view(row: Registration, names: dict[int, str]) -> dict[str, Any]:
+    return view(to_record(row), row.team_id, names.get(row.created_by_id, ""),
+                row.created_at, row.updated_at)
+
+
+def _iso(moment: datetime | str) -> str:
+    return moment if isinstance(moment, str) else moment.isoformat()
+
+
+def derived_columns(record: Record) -> dict[str, Any]:
+    """Columns computed from the data: location (and RD New), open conflict count."""
+    location = record.data.get(LOCATION_FIELDS.get(record.type, "location"))
+    columns: dict[str, Any] = {
+        "open_conflicts": sum(1 for c in record.conflicts if c["status"] == "open"),
+        "lat": None, "lon": None, "accuracy": None, "rd_x": None, "rd_y": None,
+    }
+    if isinstance(location, dict) and "lat" in location and "lon" in location:
+        rd_x, rd_y = to_rd(location["lat"], location["lon"])
+        columns.update(lat=location["lat"], lon=location["lon"],
+                       accuracy=location.get("accuracy"), rd_x=rd_x, rd_y=rd_y)
+    return columns
+
+
+def photo_hashes(value: Any) -> set[str]:
+    """Attachment hashes an op value refers to (photo fields anywhere in it)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        sha = value.get("sha256")
+        if isinstance(sha, str) and "content_type" in value:
+            found.add(sha)
+        for inner in value.values():
+            if isinstance(inner, dict | list):
+                found |= photo_hashes(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= photo_hashes(inner)
+    return found
+
+
+@dataclass
+class Batch:
+    """Writes collected while a request applies ops, flushed in a few bulk statements."""
+
+    inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    attachment_links: set[tuple[str, str]] = field(default_factory=set)
+    teams: dict[str, int] = field(default_factory=dict)
+
+    def save(self, record: Record, team_id: int, created_by_id: int, now: datetime,
+             is_new: bool, location_changed: bool, submitted: bool) -> None:
+        columns: dict[str, Any] = {
+            "id": record.id, "status": record.status, "rev": record.rev, "data": record.data,
+            "meta": record.meta, "conflicts": record.conflicts,
+            "amendments": record.amendments, "review": record.review, "updated_at": now,
+        }
+        derived = derived_columns(record)
+        if not location_changed and not is_new:
+            derived = {"open_conflicts": derived["open_conflicts"]}
+        columns.update(derived)
+        if submitted:
+            columns["submitted_at"] = now
+        self.teams[record.id] = team_id
+        if is_new or record.id in self.inserts:
+            base = self.inserts.get(record.id) or {
+                "type": record.type, "team_id": team_id, "created_by_id": created_by_id,
+                "created_at": now, "submitted_at": None, "lat": None, "lon": None,
+                "accuracy": None, "rd_x": None, "rd_y": None,
+            }
+            self.inserts[record.id] = {**base, **columns}
+        else:
+            self.updates[record.id] = {**self.updates.get(record.id, {}), **columns}
+
+    def revision(self, record_id: str, rev: int, author_id: int, device_id: str | None,
+                 at: datetime, hlc: str | None, op_id: str | None, kind: str,
+                 changes_set: dict[str, Any]) -> None:
+        self.revisions.append({
+            "registration_id": record_id, "rev": rev, "author_id": author_id,
+            "device_id": device_id, "at": at, "hlc": hlc, "op_id": op_id, "kind": kind,
+            "set": changes_set,
+        })
+
+    def flush(self) -> None:
+        if self.inserts:
+            db.session.execute(insert(Registration), list(self.inserts.values()))
+        if self.updates:
+            # Bulk UPDATE by primary key needs the same keys in every row.
+            by_keys: dict[frozenset[str], list[dict[str, Any]]] = {}
+            for record_id, columns in self.updates.items():
+                row = {"id": record_id, **columns}
+                by_keys.setdefault(frozenset(row), []).append(row)
+            for rows in by_keys.values():
+                db.session.execute(update(Registration), rows)
+        if self.revisions:
+            db.session.execute(insert(Revision), self.revisions)
+        if self.attachment_links:
+            existing = set(db.session.execute(
+                select(RegistrationAttachment.registration_id, RegistrationAttachment.sha256)
+                .where(RegistrationAttachment.sha256.in_({s for _, s in self.attachment_links}))
+            ).tuples())
+            new_links = self.attachment_links - existing
+            if new_links:
+                db.session.execute(
+                    insert(RegistrationAttachment),
+                    [{"registration_id": r, "sha256": s} for r, s in sorted(new_links)],
+                )
+        touched = list(self.inserts) + [r for r in self.updates if r not in self.inserts]
+        changes.mark(("registration", rid, self.teams[rid], False) for rid in touched)

@@ -1,0 +1,1 @@
+"""The sync endpoints: push, pull (and the server's clock)."""

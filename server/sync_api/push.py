@@ -1,0 +1,222 @@
+"""Applying a pushed batch of ops: one transaction, one result per op.
+
+Each op stands alone: a rejected op changes nothing and does not stop the others. The
+batch is read in a few queries (processed op ids, records, attachments), merged in
+memory by the engine, and written back in a few bulk statements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, select, text
+
+from server import audit
+from server.auth.tokens import Principal
+from server.extensions import db
+from server.models import Attachment, Device, ProcessedOp, utcnow
+from server.registrations import store, validation
+from sync.hlc import HLC, Clock
+from sync.merge import apply_op
+from sync.model import Op, Record
+
+_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_OP_KEYS = frozenset({"op_id", "record_id", "type", "base_rev", "set", "hlc"})
+WRITER_ROLES = ("agent", "teamleider")
+# Results a retry could change: not remembered, so the same op_id may come again.
+_RETRYABLE = frozenset({"missing_attachment", "not_found"})
+
+
+def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any]:
+    """An Op, or a rejected result naming every envelope problem."""
+    if not isinstance(raw, dict):
+        return {"op_id": None, "record_id": None, "status": "rejected", "rev": 0,
+                "errors": {"op": ["Een operatie moet een object zijn"]}}
+    errors: dict[str, list[str]] = {}
+    unknown = set(raw) - _OP_KEYS
+    if unknown:
+        errors.update({k: ["Onbekend veld"] for k in sorted(unknown)})
+    op_id, record_id = raw.get("op_id"), raw.get("record_id")
+    if not isinstance(op_id, str) or not _ID.match(op_id):
+        errors["op_id"] = ["op_id moet een UUID zijn"]
+    if not isinstance(record_id, str) or not _UUID.match(record_id):
+        errors["record_id"] = ["record_id moet een UUID zijn"]
+    if raw.get("type") not in validation.registration_types():
+        errors["type"] = ["Onbekend registratietype"]
+    base_rev = raw.get("base_rev")
+    if not isinstance(base_rev, int) or isinstance(base_rev, bool) or not 0 <= base_rev < 2**31:
+        errors["base_rev"] = ["base_rev moet een geheel getal ≥ 0 zijn"]
+    if not isinstance(raw.get("set"), dict):
+        errors["set"] = ["set moet een object zijn"]
+    stamp = None
+    try:
+        stamp = HLC.parse(raw.get("hlc"))  # type: ignore[arg-type]
+    except ValueError as exc:
+        errors["hlc"] = [str(exc)]
+    if stamp is not None and stamp.node != principal.device.id:
+        errors["hlc"] = ["De hlc hoort bij een ander apparaat"]
+    if errors:
+        return {"op_id": op_id if isinstance(op_id, str) else None,
+                "record_id": record_id if isinstance(record_id, str) else None,
+                "status": "rejected", "rev": 0, "errors": errors}
+    assert stamp is not None
+    stamp = clock.clamp(stamp)
+    clock.observe(stamp)
+    return Op(op_id=op_id, record_id=record_id.lower(), type=raw["type"], base_rev=base_rev,
+              set=raw["set"], hlc=stamp, device=principal.device.id,
+              author=principal.user.username)
+
+
+def _lock_device(device_id: str) -> None:
+    """One push per device at a time (SQLite already serialises writers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(device_id.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, Any]:
+    user, device = principal.user, principal.device
+    _lock_device(device.id)
+    now = utcnow()
+    at = now.isoformat()
+    parsed = [parse_op(raw, principal, clock) for raw in raw_ops]
+    ops = [p for p in parsed if isinstance(p, Op)]
+
+    op_ids = {op.op_id for op in ops}
+    processed = {
+        row.op_id: row for row in db.session.execute(
+            select(ProcessedOp).where(ProcessedOp.op_id.in_(op_ids))
+        ).scalars()
+    } if op_ids else {}
+    rows = store.load({op.record_id for op in ops})
+    hashes = set().union(*(store.photo_hashes(op.set) for op in ops)) if ops else set()
+    present = set(db.session.execute(
+        select(Attachment.sha256).where(Attachment.sha256.in_(hashes))
+    ).scalars()) if hashes else set()
+
+    states: dict[str, Record] = {rid: store.to_record(row) for rid, row in rows.items()}
+    owners: dict[str, tuple[int, int]] = {
+        rid: (row.team_id, row.created_by_id) for rid, row in rows.items()
+    }
+    names = store.usernames(owner for _, owner in owners.values())
+    names[user.id] = user.username
+    created: dict[str, Any] = {rid: row.created_at for rid, row in rows.items()}
+    batch = store.Batch()
+    remembered: dict[str, dict[str, Any]] = {}
+    results: list[dict[str, Any]] = []
+    events: list[audit.Event] = []
+
+    for op in parsed:
+        if not isinstance(op, Op):
+            results.append(op)
+            continue
+        first = remembered.get(op.op_id)
+        if first is None and op.op_id in processed:
+            row = processed[op.op_id]
+            if row.user_id != user.id:
+                results.append(_rejected(op, 0, {"op_id": ["Dit op_id is al gebruikt"]}))
+                continue
+            first = row.result
+        if first is not None:
+            results.append({**first, "status": "duplicate", "first_status": first["status"]})
+            continue
+
+        state = states.get(op.record_id)
+        owner = owners.get(op.record_id)
+        if owner is not None and owner[0] != user.team_id:
+            results.append(_rejected(op, 0, {"record_id": ["not_found"]}, "not_found"))
+            continue
+        if owner is None and user.team_id is None:
+            results.append(_rejected(op, 0, {"record_id": ["Alleen leden van een team "
+                                                           "kunnen registreren"]}))
+            continue
+        missing = store.photo_hashes(op.set) - present
+        if missing:
+            results.append(_rejected(
+                op, state.rev if state else 0,
+                {"missing_attachment": sorted(missing)}, "missing_attachment"))
+            continue
+
+        outcome = apply_op(state, op, validation, at)
+        if outcome.status == "rejected":
+            rev = state.rev if state else 0
+            reason = "not_found" if outcome.errors.get("record_id") == ["not_found"] else None
+            result = _rejected(op, rev, outcome.errors, reason)
+            if outcome.amendment is not None and state is not None:
+                state = _with_amendment(state, outcome.amendment)
+                states[op.record_id] = state
+                batch.save(state, owner[0], owner[1], now, False, False, False)
+                batch.revision(state.id, state.rev, user.id, device.id, now, str(op.hlc),
+                               op.op_id, "amendment", op.set)
+                result["rev"] = state.rev
+                result["amendment"] = outcome.amendment["id"]
+                events.append(audit.Event("amendment", user.id, device.id, "registration",
+                                          [op.record_id], {"op_id": op.op_id}))
+            results.append(result)
+            if reason not in _RETRYABLE:
+                remembered[op.op_id] = result
+            continue
+
+        new = outcome.record
+        assert new is not None
+        is_new = state is None
+        if is_new:
+            owners[op.record_id] = owner = (user.team_id, user.id)
+            created[op.record_id] = now
+        assert owner is not None
+        states[op.record_id] = new
+        location_key = store.LOCATION_FIELDS.get(new.type, "location")
+        batch.save(new, owner[0], owner[1], now, is_new, location_key in op.set,
+                   outcome.status_change == "submitted")
+        batch.revision(new.id, new.rev, user.id, device.id, now, str(op.hlc), op.op_id, "op",
+                       {**outcome.changes,
+                        **({"status": outcome.status_change} if outcome.status_change else {})})
+        for sha in store.photo_hashes(op.set):
+            batch.attachment_links.add((new.id, sha))
+        result = {"op_id": op.op_id, "record_id": op.record_id, "status": outcome.status,
+                  "rev": new.rev}
+        if outcome.conflicts:
+            result["conflicts"] = [c["id"] for c in outcome.conflicts]
+        remembered[op.op_id] = result
+        if outcome.status in ("merged", "conflict"):
+            # The full record lets the device advance its base_rev (not remembered: a
+            # duplicate answer repeats the result, and the next pull brings the record).
+            result = {**result, "record": store.view(
+                new, owner[0], names.get(owner[1], ""), created[op.record_id], now)}
+        results.append(result)
+        events.append(audit.Event("write", user.id, device.id, "registration",
+                                  [op.record_id], {"op_id": op.op_id, "rev": new.rev,
+                                                   "status": outcome.status}))
+
+    batch.flush()
+    if remembered:
+        db.session.execute(insert(ProcessedOp), [
+            {"op_id": op_id, "user_id": user.id, "device_id": device.id, "result": result,
+             "at": now}
+            for op_id, result in remembered.items()
+        ])
+    audit.record(events)
+    db.session.query(Device).filter(Device.id == device.id).update({"last_sync_at": now})
+    db.session.commit()
+    if current_app.debug:
+        current_app.logger.debug("push: %d ops", len(raw_ops))
+    return {"results": results, "hlc": str(clock.now())}
+
+
+def _rejected(op: Op, rev: int, errors: dict[str, Any], reason: str | None = None
+              ) -> dict[str, Any]:
+    result = {"op_id": op.op_id, "record_id": op.record_id, "status": "rejected", "rev": rev,
+              "errors": errors}
+    if reason:
+        result["reason"] = reason
+    return result
+
+
+def _with_amendment(state: Record, amendment: dict[str, Any]) -> Record:
+    return Record(id=state.id, type=state.type, status=state.status, rev=state.rev + 1,
+                  data=state.data, meta=state.meta, conflicts=state.conflicts,
+                  amendments=[*state.amendments, amendment], review=state.review)

@@ -1,0 +1,90 @@
+"""Hybrid logical clock stamps: ``<ms>-<counter>-<device_id>``.
+
+Stamps order by wall-clock milliseconds, then a counter, then the device id, so two
+stamps are never equal unless they come from the same device and tick. A device adopts
+a higher stamp it hears from the server, which keeps causally later edits ordered after
+what they saw even when device clocks disagree.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+MAX_SKEW_MS = 60_000
+_STAMP = re.compile(r"^(\d{1,15})-(\d{1,9})-([A-Za-z0-9_.:-]{1,64})$")
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class HLC:
+    ms: int
+    counter: int
+    node: str
+
+    @classmethod
+    def parse(cls, text: str) -> HLC:
+        match = _STAMP.match(text) if isinstance(text, str) else None
+        if not match:
+            raise ValueError("hlc moet de vorm <ms>-<teller>-<apparaat> hebben")
+        return cls(int(match.group(1)), int(match.group(2)), match.group(3))
+
+    def __str__(self) -> str:
+        return f"{self.ms}-{self.counter}-{self.node}"
+
+
+def stamp_key(text: str) -> tuple[int, int, str]:
+    """Sort key of a stamp string (compare stamps without building objects)."""
+    hlc = HLC.parse(text)
+    return hlc.ms, hlc.counter, hlc.node
+
+
+class Clock:
+    """A node's clock; thread-safe so one server process can share it."""
+
+    def __init__(self, node: str, wall: Callable[[], int] | None = None) -> None:
+        self.node = node
+        self._wall = wall or (lambda: int(time.time() * 1000))
+        self._last = HLC(0, 0, node)
+        self._lock = threading.Lock()
+
+    def now(self) -> HLC:
+        with self._lock:
+            wall = self._wall()
+            if wall > self._last.ms:
+                self._last = HLC(wall, 0, self.node)
+            else:
+                self._last = HLC(self._last.ms, self._last.counter + 1, self.node)
+            return self._last
+
+    def clamp(self, remote: HLC) -> HLC:
+        """A stamp too far ahead of our wall clock is pulled back to it.
+
+        Otherwise one device with its clock set to next year would win every conflict.
+        """
+        wall = self._wall()
+        if remote.ms > wall + MAX_SKEW_MS:
+            return HLC(wall, remote.counter, remote.node)
+        return remote
+
+    def observe(self, remote: HLC) -> HLC:
+        """Merge a remote stamp (already clamped) so our next stamp is higher."""
+        with self._lock:
+            wall = self._wall()
+            ms = max(wall, self._last.ms, remote.ms)
+            if ms == self._last.ms and ms == remote.ms:
+                counter = max(self._last.counter, remote.counter) + 1
+            elif ms == self._last.ms:
+                counter = self._last.counter + 1
+            elif ms == remote.ms:
+                counter = remote.counter + 1
+            else:
+                counter = 0
+            self._last = HLC(ms, counter, self.node)
+            return self._last
+
+    def peek(self) -> HLC:
+        with self._lock:
+            return self._last
