@@ -168,7 +168,7 @@ class Batch:
             existing = set(db.session.execute(
                 select(RegistrationAttachment.registration_id, RegistrationAttachment.sha256)
                 .where(RegistrationAttachment.sha256.in_({s for _, s in self.attachment_links}))
-            ).tuples())
+            ).all())
             new_links = self.attachment_links - existing
             if new_links:
                 db.session.execute(

@@ -1,0 +1,210 @@
+"""Sync throughput: 10,000 ops from 50 devices, batched, against one request per op.
+
+Starts the real server (``flask run``) on a temporary SQLite database (or DATABASE_URL)
+and talks HTTP to it over loopback with keep-alive, as devices do. Each op creates one
+accident registration of about 1.5 KB of JSON. It prints ops/s for batched push (100 ops
+a request) and paged pull (100 changes a page), and the ratio against a naive baseline
+measured in the same run: one request (one transaction) per op, one change per page.
+
+    .venv/bin/python bench/sync_bench.py [--ops 10000] [--devices 50] [--baseline 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLASK = os.path.join(ROOT, ".venv", "bin", "flask")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Http:
+    def __init__(self, port: int, token: str | None = None) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        payload = json.dumps(body) if body is not None else None
+        self.conn.request(method, path, body=payload, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+        return json.loads(data)
+
+
+def accident(rng: random.Random) -> dict[str, Any]:
+    """About 1.5 KB: a minor accident with two parties and a witness."""
+    return {
+        "occurred_at": "2026-11-24T09:30:00+01:00",
+        "location": {"lat": 52.09 + rng.random() / 50, "lon": 5.12 + rng.random() / 50,
+                     "accuracy": 8},
+        "street": "Oudegracht", "house_number": str(rng.randint(1, 300)),
+        "outcome": "UMS", "accident_kind": rng.choice("6789"), "built_up_area": "BI",
+        "speed_limit": "50", "light": "1", "road_condition": "1",
+        "narrative": "Bij het optrekken voor het verkeerslicht reed partij 2 achterop "
+                     "partij 1. Beide bestuurders verklaren hetzelfde. " * 5,
+        "parties[p1]": {"object_type": "1", "licence_plate": "AB-123-C",
+                        "manoeuvre": "2", "insurer": "Verzekeraar Noord"},
+        "parties[p2]": {"object_type": "1", "licence_plate": "XY-987-Z",
+                        "manoeuvre": "4", "insurer": "Verzekeraar Zuid"},
+        "witnesses[w1]": {"name": "J. de Getuige", "phone": "0612345678"},
+    }
+
+
+def start_server(db_url: str, instance: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "WIJKPOST_INSTANCE": instance,
+           "WIJKPOST_RATELIMIT_STORAGE": "memory://",
+           "WIJKPOST_LOGIN_RATE_ADDRESS": "10000 per minute",
+           "WIJKPOST_LOGIN_RATE_USER": "10000 per minute",
+           "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024"}
+    os.environ.update(env)
+    sys.path.insert(0, ROOT)
+    from server import create_app
+    from server.cli import init_database, make_user
+    from server.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        init_database()
+        make_user("bench-leider", "teamleider", "bench-wachtwoord", "Bench")
+        for index in range(DEVICES):
+            make_user(f"bench{index}", "agent", "bench-wachtwoord", "Bench")
+        db.session.commit()
+        db.engine.dispose()
+    server = subprocess.Popen([FLASK, "--app", "server", "run", "--port", str(port),
+                               "--with-threads"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            Http(port).call("GET", "/health")
+            return server, port
+        except (OSError, RuntimeError):
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("server did not start")
+
+
+def login(port: int, username: str) -> tuple[Http, str]:
+    body = Http(port).call("POST", "/api/auth/login", {
+        "username": username, "password": "bench-wachtwoord", "device_name": "bench"})
+    return Http(port, body["token"]), body["device_id"]
+
+
+def make_ops(device_id: str, count: int, rng: random.Random) -> list[dict[str, Any]]:
+    base_ms = int(time.time() * 1000)
+    return [{"op_id": str(uuid.uuid4()), "record_id": str(uuid.uuid4()), "type": "vor",
+             "base_rev": 0, "set": accident(rng), "hlc": f"{base_ms}-{i}-{device_id}"}
+            for i in range(count)]
+
+
+def push_all(devices: list[tuple[Http, list[dict[str, Any]]]], batch: int) -> float:
+    started = time.perf_counter()
+    # devices take turns, as many officers syncing through one server would
+    offsets = [0] * len(devices)
+    remaining = True
+    while remaining:
+        remaining = False
+        for index, (client, ops) in enumerate(devices):
+            chunk = ops[offsets[index]:offsets[index] + batch]
+            if not chunk:
+                continue
+            remaining = True
+            offsets[index] += len(chunk)
+            results = client.call("POST", "/api/sync/push", {"ops": chunk})["results"]
+            bad = [r for r in results if r["status"] != "applied"]
+            if bad:
+                raise RuntimeError(f"unexpected results: {bad[:2]}")
+    return time.perf_counter() - started
+
+
+def pull_all(client: Http, limit: int, cap: int | None = None) -> tuple[int, float]:
+    started = time.perf_counter()
+    cursor, count = None, 0
+    while True:
+        query = f"/api/sync/pull?limit={limit}" + (f"&since={cursor}" if cursor else "")
+        body = client.call("GET", query)
+        count += len(body["changes"])
+        cursor = body["cursor"]
+        if not body["more"] or (cap is not None and count >= cap):
+            return count, time.perf_counter() - started
+
+
+DEVICES = 50
+
+
+def main() -> None:
+    global DEVICES
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", type=int, default=10_000)
+    parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--baseline", type=int, default=1_000,
+                        help="ops for the one-request-per-op baseline")
+    args = parser.parse_args()
+    DEVICES = args.devices
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
+        server, port = start_server(db_url, tmp)
+        try:
+            clients = [login(port, f"bench{i}") for i in range(DEVICES)]
+            per_device = args.ops // DEVICES
+            work = [(client, make_ops(device_id, per_device, rng))
+                    for client, device_id in clients]
+            total = per_device * DEVICES
+            size = sum(len(json.dumps(op)) for op in work[0][1]) / per_device
+            batched = push_all(work, args.batch)
+
+            naive_work = [(client, make_ops(device_id, args.baseline // DEVICES, rng))
+                          for client, device_id in clients]
+            naive_total = (args.baseline // DEVICES) * DEVICES
+            naive = push_all(naive_work, 1)
+
+            reader, _ = login(port, "bench-leider")
+            pulled, pull_time = pull_all(reader, args.batch)
+            naive_pulled, naive_pull_time = pull_all(login(port, "bench-leider")[0], 1,
+                                                     cap=args.baseline)
+        finally:
+            server.terminate()
+            server.wait()
+
+    push_rate = total / batched
+    naive_rate = naive_total / naive
+    pull_rate = pulled / pull_time
+    naive_pull_rate = naive_pulled / naive_pull_time
+    print(f"database: {db_url.split(':')[0]}; devices: {DEVICES}; op size: {size:.0f} bytes")
+    print(f"push  batched ({args.batch}/request): {total} ops in {batched:.2f} s = "
+          f"{push_rate:,.0f} ops/s")
+    print(f"push  naive (1 op/request):   {naive_total} ops in {naive:.2f} s = "
+          f"{naive_rate:,.0f} ops/s")
+    print(f"push  ratio batched/naive: {push_rate / naive_rate:.1f}x")
+    print(f"pull  paged ({args.batch}/page): {pulled} changes in {pull_time:.2f} s = "
+          f"{pull_rate:,.0f} changes/s")
+    print(f"pull  naive (1/page):        {naive_pulled} changes in {naive_pull_time:.2f} s = "
+          f"{naive_pull_rate:,.0f} changes/s")
+    print(f"pull  ratio paged/naive: {pull_rate / naive_pull_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
