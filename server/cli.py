@@ -102,7 +102,7 @@ def register_cli(app: Flask) -> None:
     def seed_demo_command() -> None:
         """Seed a demo team when the database has no users, and print the logins."""
         if seed_demo():
-            click.echo("Demo-gebruikers aangemaakt (wachtwoord: %s):" % DEMO_PASSWORD)
+            click.echo(f"Demo-gebruikers aangemaakt (wachtwoord: {DEMO_PASSWORD}):")
             for username, name, role, team in DEMO_USERS:
                 click.echo(f"  {username:8} {role:11} {team or '-':8} {name}")
         else:

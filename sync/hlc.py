@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 MAX_SKEW_MS = 60_000
 _STAMP = re.compile(r"^(\d{1,15})-(\d{1,9})-([A-Za-z0-9_.:-]{1,64})$")

@@ -21,6 +21,7 @@ from server.registrations import store, validation
 from server.registrations.forms import forms_document
 from sync.merge import NotAllowed, StaleRevision, resolve, review
 from sync.model import REGISTRATION_STATUSES
+from sync.paths import parse_item_key
 
 blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
 
@@ -197,13 +198,17 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
     conflict = next((c for c in record.conflicts if c["id"] == conflict_id), None)
     if conflict is None:
         raise ApiError(404, message="Conflict niet gevonden")
-    key, value = _as_set(conflict["field"], body["value"])
+    chosen = body["value"]
+    if isinstance(chosen, dict) and parse_item_key(conflict["field"]):
+        # an item offered in the conflict carries its id and maybe a tombstone flag
+        chosen = {k: v for k, v in chosen.items() if k not in ("id", "removed")}
+    key, value = _as_set(conflict["field"], chosen)
     errors = validation.validate_set(record.type, key, value)
     if errors:
         raise ApiError(422, errors=errors)
     clock = current_app.extensions["wijkpost_clock"]
     try:
-        new, changes_set = resolve(record, conflict_id, body["value"], body["rev"],
+        new, changes_set = resolve(record, conflict_id, chosen, body["rev"],
                                    principal.user.username, principal.device.id, clock.now(),
                                    utcnow().isoformat())
     except StaleRevision as exc:

@@ -65,7 +65,8 @@ def test_conflict_is_stored_and_readable(agent1: Api, agent2: Api, leider: Api) 
     url = f"/api/registrations/{rid}/conflicts/{conflict['id']}/resolve"
     assert leider.post(url, json={"value": "Markt", "rev": 1}).status_code == 409
     resolved = leider.post(url, json={"value": "Markt", "rev": 3}).get_json()
-    assert resolved["data"]["street"] == "Markt" and resolved["conflicts"][0]["status"] == "resolved"
+    assert resolved["data"]["street"] == "Markt"
+    assert resolved["conflicts"][0]["status"] == "resolved"
 
 
 def test_rejected_invalid_value_does_not_stop_the_batch(agent1: Api) -> None:
@@ -223,7 +224,7 @@ def test_pull_pages_without_skipping_or_repeating(agent1: Api, agent2: Api) -> N
     seen: list[str] = []
     since = None
     for _ in range(3):
-        body = agent2.get(f"/api/sync/pull?limit=3" + (f"&since={since}" if since else "")
+        body = agent2.get("/api/sync/pull?limit=3" + (f"&since={since}" if since else "")
                           ).get_json()
         seen += [c["id"] for c in body["changes"]]
         since = body["cursor"]
@@ -341,3 +342,20 @@ def test_audit_verify_detects_removed_row(app: Any, agent1: Api) -> None:
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["audit-verify"])
     assert result.exit_code == 1 and str(first_write.id) in result.output
+
+
+def test_item_removal_conflict_resolved_by_keeping_the_item(agent1: Api, agent2: Api,
+                                                            leider: Api) -> None:
+    rid = create(agent1, **{"parties[p1]": {"object_type": "1", "licence_plate": "AB"}})
+    agent2.push(agent2.op(rid, {"parties[p1]": {"licence_plate": "CD"}}, base_rev=1))
+    [result] = agent1.push(agent1.op(rid, {"parties[p1]": None}, base_rev=1))
+    assert result["status"] == "conflict"
+    body = leider.get(f"/api/registrations/{rid}").get_json()
+    [conflict] = body["conflicts"]
+    assert conflict["field"] == "parties[p1]"
+    kept = next(v["value"] for v in conflict["values"] if v["value"] is not None)
+    url = f"/api/registrations/{rid}/conflicts/{conflict['id']}/resolve"
+    response = leider.post(url, json={"value": kept, "rev": body["rev"]})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["data"]["parties"] == [
+        {"id": "p1", "object_type": "1", "licence_plate": "CD"}]
