@@ -38,7 +38,7 @@ def mark(entries: Iterable[tuple[str, str, int | None, bool]]) -> None:
         )
     )
     db.session.execute(
-        insert(Change),
+        insert(Change.__table__),
         [
             {"seq": first + i, "entity": entity, "entity_id": entity_id, "team_id": team_id,
              "removed": removed}

@@ -230,6 +230,9 @@ class _Merger:
         conflicts.append(conflict)
         self.conflicts.append(conflict)
 
+    def _has_open_conflict(self, field: str) -> bool:
+        return any(c["field"] == field and c["status"] == "open" for c in self.result.conflicts)
+
     def _group_items(self, group: str) -> list[dict[str, Any]]:
         if group not in self._copied_groups:
             self.result.data[group] = list(self.result.data.get(group) or [])
@@ -250,14 +253,17 @@ class _Merger:
     def _set_scalar(self, key: str, value: Any) -> None:
         data = self.result.data
         clash = self._concurrent([key])
-        entry = self.result.meta["f"].get(key)
-        current = self._value_entry(copy.deepcopy(data.get(key)), entry)
+        current = None
+        if clash or self._has_open_conflict(key):
+            entry = self.result.meta["f"].get(key)
+            current = self._value_entry(copy.deepcopy(data.get(key)), entry)
         won = not clash or self.op.hlc > _max_hlc(clash)
         if won:
             data[key] = value
             self.changes[key] = value
         self._touch(key, won)
-        self._record_conflict(key, current, self._own_entry(value), opened=bool(clash))
+        if current is not None:
+            self._record_conflict(key, current, self._own_entry(value), opened=bool(clash))
 
     def _remove_item(self, group: str, item_id: str) -> None:
         items = self._group_items(group)
@@ -305,14 +311,18 @@ class _Merger:
         for name, value in fields.items():
             fpath = item_field_path(group, item_id, name)
             clash = self._concurrent([fpath])
-            entry = self.result.meta["f"].get(fpath)
-            current = self._value_entry(copy.deepcopy(item.get(name)), entry)
+            current = None
+            if clash or self._has_open_conflict(fpath):
+                entry = self.result.meta["f"].get(fpath)
+                current = self._value_entry(copy.deepcopy(item.get(name)), entry)
             won = not clash or self.op.hlc > _max_hlc(clash)
             if won:
                 item[name] = value
                 applied[name] = value
             self._touch(fpath, won)
-            self._record_conflict(fpath, current, self._own_entry(value), opened=bool(clash))
+            if current is not None:
+                self._record_conflict(fpath, current, self._own_entry(value),
+                                      opened=bool(clash))
         items[index] = item
         if applied:
             self.changes[path] = applied

@@ -78,7 +78,7 @@ def record(events: Iterable[Event]) -> None:
         row["prev_hash"] = prev
         row["hash"] = prev = _digest(prev, row)
         rows.append(row)
-    db.session.execute(insert(AuditEntry), rows)
+    db.session.execute(insert(AuditEntry.__table__), rows)
     head.value += len(rows)
     head.text = prev
 

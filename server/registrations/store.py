@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 
 from server import changes
 from server.extensions import db
-from server.geo import to_rd
+from server.geo import to_rd_many
 from server.models import Registration, RegistrationAttachment, Revision, User
 from sync.model import Record
 
@@ -36,6 +36,34 @@ def load(ids: Iterable[str]) -> dict[str, Registration]:
         return {}
     rows = db.session.execute(select(Registration).where(Registration.id.in_(ids))).scalars()
     return {row.id: row for row in rows}
+
+
+VIEW_COLUMNS = (
+    Registration.id, Registration.type, Registration.status, Registration.rev,
+    Registration.team_id, User.username, Registration.data, Registration.conflicts,
+    Registration.amendments, Registration.review, Registration.created_at,
+    Registration.updated_at,
+)
+
+
+def load_views(ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Client views of registrations, read without the engine's bookkeeping (fast path)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(*VIEW_COLUMNS).join(User, User.id == Registration.created_by_id)
+        .where(Registration.id.in_(ids))
+    )
+    return {
+        row.id: {
+            "id": row.id, "type": row.type, "status": row.status, "rev": row.rev,
+            "team": row.team_id, "created_by": row.username, "data": row.data,
+            "conflicts": row.conflicts, "amendments": row.amendments, "review": row.review,
+            "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
+        }
+        for row in rows
+    }
 
 
 def usernames(user_ids: Iterable[int]) -> dict[int, str]:
@@ -79,17 +107,24 @@ def _iso(moment: datetime | str) -> str:
 
 
 def derived_columns(record: Record) -> dict[str, Any]:
-    """Columns computed from the data: location (and RD New), open conflict count."""
+    """Columns computed from the data: location (RD New is added at flush), conflict count."""
     location = record.data.get(LOCATION_FIELDS.get(record.type, "location"))
     columns: dict[str, Any] = {
         "open_conflicts": sum(1 for c in record.conflicts if c["status"] == "open"),
         "lat": None, "lon": None, "accuracy": None, "rd_x": None, "rd_y": None,
     }
     if isinstance(location, dict) and "lat" in location and "lon" in location:
-        rd_x, rd_y = to_rd(location["lat"], location["lon"])
         columns.update(lat=location["lat"], lon=location["lon"],
-                       accuracy=location.get("accuracy"), rd_x=rd_x, rd_y=rd_y)
+                       accuracy=location.get("accuracy"))
     return columns
+
+
+def _add_rd(rows: Iterable[dict[str, Any]]) -> None:
+    """Fill rd_x/rd_y of rows with a location, converting all points in one call."""
+    located = [row for row in rows if row.get("lat") is not None]
+    for row, (x, y) in zip(located, to_rd_many([(r["lat"], r["lon"]) for r in located]),
+                           strict=True):
+        row["rd_x"], row["rd_y"] = x, y
 
 
 def photo_hashes(value: Any) -> set[str]:
@@ -152,8 +187,10 @@ class Batch:
         })
 
     def flush(self) -> None:
+        _add_rd([*self.inserts.values(), *self.updates.values()])
+        # Core statements on the tables: bulk writes without ORM bookkeeping.
         if self.inserts:
-            db.session.execute(insert(Registration), list(self.inserts.values()))
+            db.session.execute(insert(Registration.__table__), list(self.inserts.values()))
         if self.updates:
             # Bulk UPDATE by primary key needs the same keys in every row.
             by_keys: dict[frozenset[str], list[dict[str, Any]]] = {}
@@ -163,7 +200,7 @@ class Batch:
             for rows in by_keys.values():
                 db.session.execute(update(Registration), rows)
         if self.revisions:
-            db.session.execute(insert(Revision), self.revisions)
+            db.session.execute(insert(Revision.__table__), self.revisions)
         if self.attachment_links:
             existing = set(db.session.execute(
                 select(RegistrationAttachment.registration_id, RegistrationAttachment.sha256)

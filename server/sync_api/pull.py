@@ -65,18 +65,17 @@ def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]
     rows = rows[:limit]
 
     registration_ids = [c.entity_id for c in rows if c.entity == "registration" and not c.removed]
-    records = store.load(registration_ids)
-    names = store.usernames(r.created_by_id for r in records.values())
+    records = store.load_views(registration_ids)
     changes: list[dict[str, Any]] = []
     for change in rows:
         if change.entity == "registration":
-            row = records.get(change.entity_id)
-            if row is None:
+            record = records.get(change.entity_id)
+            if record is None:
                 changes.append({"entity": "registration", "id": change.entity_id,
                                 "op": "remove", "rev": None, "record": None})
             else:
-                changes.append({"entity": "registration", "id": row.id, "op": "upsert",
-                                "rev": row.rev, "record": store.row_view(row, names)})
+                changes.append({"entity": "registration", "id": record["id"],
+                                "op": "upsert", "rev": record["rev"], "record": record})
     next_seq = rows[-1].seq if rows else since
     if registration_ids:
         audit.record([audit.Event("read", principal.user.id, principal.device.id,

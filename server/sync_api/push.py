@@ -194,7 +194,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
 
     batch.flush()
     if remembered:
-        db.session.execute(insert(ProcessedOp), [
+        db.session.execute(insert(ProcessedOp.__table__), [
             {"op_id": op_id, "user_id": user.id, "device_id": device.id, "result": result,
              "at": now}
             for op_id, result in remembered.items()

@@ -359,3 +359,47 @@ def test_item_removal_conflict_resolved_by_keeping_the_item(agent1: Api, agent2:
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["data"]["parties"] == [
         {"id": "p1", "object_type": "1", "licence_plate": "CD"}]
+
+
+def test_oversize_requests_get_413(app: Any, agent1: Api) -> None:
+    app.config["PUSH_MAX_OPS"] = 3
+    ops = [agent1.op(new_id(), {"street": "x"}) for _ in range(4)]
+    response = agent1.post("/api/sync/push", json={"ops": ops})
+    assert response.status_code == 413 and response.get_json()["error"] == "too_many_ops"
+    huge = {"ops": [agent1.op(new_id(), {"narrative": "x" * (11 * 1024 * 1024)})]}
+    assert agent1.post("/api/sync/push", json=huge).status_code == 413
+    assert db.session.execute(select(func.count()).select_from(Registration)).scalar() == 0
+
+
+def test_text_too_long_and_control_characters_are_field_errors(agent1: Api) -> None:
+    results = agent1.push(agent1.op(new_id(), {"street": "x" * 201}),
+                          agent1.op(new_id(), {"narrative": "nul\u0000byte"}))
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert "street" in results[0]["errors"] and "narrative" in results[1]["errors"]
+
+
+def test_list_filters_and_bad_filters(agent1: Api, leider: Api) -> None:
+    submitted = new_id()
+    agent1.push(agent1.op(submitted, {**minor_accident(), "status": "submitted"}))
+    create(agent1)
+    queue = leider.get("/api/registrations?status=submitted").get_json()
+    assert [r["id"] for r in queue["items"]] == [submitted]
+    assert leider.get("/api/registrations?status=onzin").status_code == 422
+    assert leider.get("/api/registrations?cursor=!!").status_code == 400
+    page = leider.get("/api/registrations?limit=1").get_json()
+    rest = leider.get(f"/api/registrations?limit=1&cursor={page['cursor']}").get_json()
+    assert page["more"] and not rest["more"]
+    assert page["items"][0]["id"] != rest["items"][0]["id"]
+
+
+def test_unknown_api_route_is_json_404(agent1: Api) -> None:
+    response = agent1.get("/api/bestaat-niet")
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_seed_demo_prints_logins_once(app: Any) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert "agent1" in first.output and "wijkpost-demo" in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert "niets toegevoegd" in second.output
