@@ -16,8 +16,10 @@ node_modules/.installed: package.json
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	touch node_modules/.installed
 
-pwa: node_modules/.installed
-	npm run build
+# The PWA is built when its sources are present (package.json at the top).
+pwa:
+	@if [ -f package.json ]; then $(MAKE) node_modules/.installed && npm run build; \
+	else echo "no package.json: PWA build skipped"; fi
 
 run: $(STAMP) pwa
 	$(FLASK) init-db

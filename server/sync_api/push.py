@@ -109,6 +109,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     remembered: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     events: list[audit.Event] = []
+    written: list[tuple[str, str, int]] = []
 
     for op in parsed:
         if not isinstance(op, Op):
@@ -188,9 +189,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
             result = {**result, "record": store.view(
                 new, owner[0], names.get(owner[1], ""), created[op.record_id], now)}
         results.append(result)
-        events.append(audit.Event("write", user.id, device.id, "registration",
-                                  [op.record_id], {"op_id": op.op_id, "rev": new.rev,
-                                                   "status": outcome.status}))
+        written.append((op.record_id, op.op_id, new.rev))
 
     batch.flush()
     if remembered:
@@ -199,6 +198,11 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
              "at": now}
             for op_id, result in remembered.items()
         ])
+    if written:
+        # One entry per push names every record written, with the op and new rev of each.
+        events.append(audit.Event("write", user.id, device.id, "registration",
+                                  [w[0] for w in written],
+                                  {"ops": [[w[1], w[2]] for w in written]}))
     audit.record(events)
     db.session.query(Device).filter(Device.id == device.id).update({"last_sync_at": now})
     db.session.commit()
