@@ -10,18 +10,18 @@ from flask_smorest import Api
 
 from server import config
 from server.errors import register_error_handlers
-from server.extensions import db, limiter, migrate
+from server.extensions import OrjsonProvider, db, limiter, migrate
 from sync.hlc import Clock
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    Flask.json_provider_class = OrjsonProvider
     app = Flask(__name__, instance_path=os.environ.get("WIJKPOST_INSTANCE") or None,
                 static_folder=None)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if overrides:
         app.config.update(overrides)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     from server import models  # noqa: F401  (tables known to migrations)
 

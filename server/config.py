@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import orjson
+
+from server.extensions import json_dumps
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -39,7 +43,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "json_serializer": json_dumps,
+            "json_deserializer": orjson.loads,
+        },
     }
 
 

@@ -85,6 +85,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     at = now.isoformat()
     parsed = [parse_op(raw, principal, clock) for raw in raw_ops]
     ops = [p for p in parsed if isinstance(p, Op)]
+    photos = {id(op): store.photo_hashes(op.set) for op in ops}
 
     op_ids = {op.op_id for op in ops}
     processed = {
@@ -93,7 +94,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         ).scalars()
     } if op_ids else {}
     rows = store.load({op.record_id for op in ops})
-    hashes = set().union(*(store.photo_hashes(op.set) for op in ops)) if ops else set()
+    hashes = set().union(*photos.values())
     present = set(db.session.execute(
         select(Attachment.sha256).where(Attachment.sha256.in_(hashes))
     ).scalars()) if hashes else set()
@@ -135,7 +136,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
             results.append(_rejected(op, 0, {"record_id": ["Alleen leden van een team "
                                                            "kunnen registreren"]}))
             continue
-        missing = store.photo_hashes(op.set) - present
+        missing = photos[id(op)] - present
         if missing:
             results.append(_rejected(
                 op, state.rev if state else 0,
@@ -176,7 +177,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         batch.revision(new.id, new.rev, user.id, device.id, now, str(op.hlc), op.op_id, "op",
                        {**outcome.changes,
                         **({"status": outcome.status_change} if outcome.status_change else {})})
-        for sha in store.photo_hashes(op.set):
+        for sha in photos[id(op)]:
             batch.attachment_links.add((new.id, sha))
         result = {"op_id": op.op_id, "record_id": op.record_id, "status": outcome.status,
                   "rev": new.rev}
