@@ -133,3 +133,28 @@ def test_security_headers(client: FlaskClient) -> None:
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_login_is_rate_limited_per_address(tmp_path: Any, template_db: str) -> None:
+    app = make_app(tmp_path, template_db, RATELIMIT_ENABLED=True,
+                   LOGIN_RATE_PER_USER="100 per minute", LOGIN_RATE_PER_ADDRESS="3 per minute")
+    with app.app_context():
+        client = app.test_client()
+        codes = [client.post("/api/auth/login", json={"username": f"u{i}", "password": "x",
+                                                       "device_name": "d"}).status_code
+                 for i in range(4)]
+        assert codes == [401, 401, 401, 429]
+        assert client.post("/api/auth/login", json={}).get_json()["error"] == "rate_limited"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_forms_describe_the_three_types_for_signed_in_users(client: FlaskClient,
+                                                             users: Any) -> None:
+    api = login(client, "agent1")
+    body = api.get("/api/forms").get_json()
+    assert body["schema_version"] == 1
+    assert {f["type"] for f in body["forms"]} == {"vor", "pdo", "gtpa"}
+    vor = next(f for f in body["forms"] if f["type"] == "vor")
+    outcome = next(f for f in vor["fields"] if f["name"] == "outcome")
+    assert [c["code"] for c in outcome["choices"]] == ["UMS", "LET", "DOD"]

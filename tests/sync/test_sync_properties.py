@@ -45,10 +45,13 @@ class Replica:
         base_rev = self.base[record_id]["rev"] if record_id in self.base else 0
         self.outbox.append(self.api.op(record_id, {key: value}, base_rev=base_rev))
 
-    def push(self, count: int, lose_reply: bool, duplicate: bool) -> None:
+    def push(self, count: int, lose_reply: bool, duplicate: bool,
+             reorder: bool = False) -> None:
         batch = self.outbox[:count]
         if not batch:
             return
+        if reorder:
+            batch = batch[::-1]  # a client that sends its queue out of order
         if duplicate:
             batch = batch + batch[:1]
         results = self.api.push(*batch)
@@ -77,7 +80,7 @@ edit = st.tuples(
     st.one_of(st.text(alphabet="abcxyz", min_size=1, max_size=4), st.none()),
 )
 push = st.tuples(st.just("push"), st.integers(0, DEVICES - 1), st.integers(1, 4),
-                 st.booleans(), st.booleans())
+                 st.booleans(), st.booleans(), st.booleans())
 pull = st.tuples(st.just("pull"), st.integers(0, DEVICES - 1))
 schedule = st.lists(st.one_of(edit, push, pull), min_size=1, max_size=25)
 
@@ -112,7 +115,7 @@ def _run(actions: list[tuple[Any, ...]], template_db: str) -> None:
                     _, _, rec, key, value = action
                     replica.edit(record_ids[rec], key, _value_for(key, value))
                 elif action[0] == "push":
-                    replica.push(action[2], action[3], action[4])
+                    replica.push(action[2], action[3], action[4], action[5])
                 else:
                     replica.pull()
 
