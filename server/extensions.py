@@ -33,7 +33,7 @@ class OrjsonProvider(JSONProvider):
     """Flask's JSON responses through orjson (pull pages are large)."""
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return orjson.dumps(obj, default=str).decode()
+        return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
