@@ -108,12 +108,10 @@ def apply_op(record: Record | None, op: Op, rules: Rules, at: str) -> Outcome:
             new.review = None
 
     new.rev = record.rev + 1
-    new.meta["d"][op.device] = new.rev
-    for path in merger.touched:
-        new.meta["f"][path][3][op.device] = new.rev
+    merger.stamp_revision(new.rev)
     if merger.conflicts:
         status = "conflict"
-    elif any(d != op.device and r > op.base_rev for d, r in record.meta["d"].items()):
+    elif any(d != merger.dev and r > op.base_rev for d, r in record.meta["d"].items()):
         status = "merged"
     else:
         status = "applied"
@@ -157,21 +155,28 @@ class _Merger:
             status=record.status,
             rev=record.rev,
             data=dict(record.data),
-            meta={
-                "f": dict(record.meta["f"]),
-                "d": dict(record.meta["d"]),
-                "g": dict(record.meta["g"]),
-            },
+            meta=copy_meta(record.meta),
             conflicts=list(record.conflicts),
             amendments=record.amendments,
             review=record.review,
         )
+        meta = self.result.meta
+        # Devices and authors are kept once per record and referred to by index.
+        self.dev = str(_intern(meta["n"], op.device))
+        self._author = _intern(meta["a"], op.author)
         self.changes: dict[str, Any] = {}
         self.conflicts: list[dict[str, Any]] = []
         self.touched: set[str] = set()
         self._copied_groups: set[str] = set()
 
     # -- bookkeeping -------------------------------------------------------------------
+
+    def stamp_revision(self, rev: int) -> None:
+        """Record that this op's device wrote ``rev``, on the record and each path touched."""
+        meta = self.result.meta
+        meta["d"][self.dev] = rev
+        for path in self.touched:
+            meta["f"][path][4][self.dev] = rev
 
     def _concurrent(self, paths: list[str]) -> list[list[Any]]:
         """Meta entries of ``paths`` that another device changed since the op's base."""
@@ -180,7 +185,7 @@ class _Merger:
         for path in paths:
             entry = meta_f.get(path)
             if entry and any(
-                d != self.op.device and r > self.op.base_rev for d, r in entry[3].items()
+                d != self.dev and r > self.op.base_rev for d, r in entry[4].items()
             ):
                 found.append(entry)
         return found
@@ -188,17 +193,26 @@ class _Merger:
     def _touch(self, path: str, won: bool) -> None:
         meta_f = self.result.meta["f"]
         old = meta_f.get(path)
-        revs = dict(old[3]) if old else {}
+        revs = dict(old[4]) if old else {}
         if won or old is None:
-            meta_f[path] = [self.hlc, self.op.device, self.op.author, revs]
+            meta_f[path] = [self.op.hlc.ms, self.op.hlc.counter, int(self.dev), self._author,
+                            revs]
         else:
-            meta_f[path] = [old[0], old[1], old[2], revs]
+            meta_f[path] = [*old[:4], revs]
         self.touched.add(path)
+
+    def _entry_hlc(self, entry: list[Any]) -> HLC:
+        return HLC(entry[0], entry[1], self.result.meta["n"][entry[2]])
+
+    def _max_hlc(self, entries: list[list[Any]]) -> HLC:
+        return max(self._entry_hlc(e) for e in entries)
 
     def _value_entry(self, value: Any, entry: list[Any] | None) -> dict[str, Any]:
         if entry is None:
             return {"value": value, "author": None, "device": None, "hlc": None}
-        return {"value": value, "author": entry[2], "device": entry[1], "hlc": entry[0]}
+        meta = self.result.meta
+        return {"value": value, "author": meta["a"][entry[3]], "device": meta["n"][entry[2]],
+                "hlc": str(self._entry_hlc(entry))}
 
     def _own_entry(self, value: Any) -> dict[str, Any]:
         return {"value": value, "author": self.op.author, "device": self.op.device, "hlc": self.hlc}
@@ -257,7 +271,7 @@ class _Merger:
         if clash or self._has_open_conflict(key):
             entry = self.result.meta["f"].get(key)
             current = self._value_entry(copy.deepcopy(data.get(key)), entry)
-        won = not clash or self.op.hlc > _max_hlc(clash)
+        won = not clash or self.op.hlc > self._max_hlc(clash)
         if won:
             data[key] = value
             self.changes[key] = value
@@ -275,7 +289,7 @@ class _Merger:
         prefix = path + "."
         related = [path] + [p for p in self.result.meta["f"] if p.startswith(prefix)]
         clash = self._concurrent(related)
-        won = not clash or self.op.hlc > _max_hlc(clash)
+        won = not clash or self.op.hlc > self._max_hlc(clash)
         if won:
             tomb = {"id": item_id, "removed": True}
             if current_item is not None:
@@ -288,7 +302,7 @@ class _Merger:
             self.changes[group + f"[{item_id}]"] = None
         self._touch(path, won)
         if clash:
-            latest = max(clash, key=lambda e: HLC.parse(e[0]))
+            latest = max(clash, key=self._entry_hlc)
             current = self._value_entry(copy.deepcopy(current_item), latest)
             self._record_conflict(path, current, self._own_entry(None), opened=True)
 
@@ -315,7 +329,7 @@ class _Merger:
             if clash or self._has_open_conflict(fpath):
                 entry = self.result.meta["f"].get(fpath)
                 current = self._value_entry(copy.deepcopy(item.get(name)), entry)
-            won = not clash or self.op.hlc > _max_hlc(clash)
+            won = not clash or self.op.hlc > self._max_hlc(clash)
             if won:
                 item[name] = value
                 applied[name] = value
@@ -338,7 +352,7 @@ class _Merger:
         """An edit of a removed item: brings it back unless a newer removal was concurrent."""
         path = item_path(group, item_id)
         clash = self._concurrent([path])
-        won = not clash or self.op.hlc > _max_hlc(clash)
+        won = not clash or self.op.hlc > self._max_hlc(clash)
         kept = self.result.meta["g"].get(path, {})
         if won:
             items[index] = {"id": item_id, **kept, **fields}
@@ -348,9 +362,23 @@ class _Merger:
                 self._touch(item_field_path(group, item_id, name), True)
         self._touch(path, won)
         if clash:
-            latest = max(clash, key=lambda e: HLC.parse(e[0]))
+            latest = max(clash, key=self._entry_hlc)
             current = self._value_entry(None, latest)
             self._record_conflict(path, current, self._own_entry(dict(fields)), opened=True)
+
+
+def copy_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """A copy whose containers may be changed (the entries themselves are replaced)."""
+    return {"n": list(meta["n"]), "a": list(meta["a"]), "f": dict(meta["f"]),
+            "d": dict(meta["d"]), "g": dict(meta["g"])}
+
+
+def _intern(table: list[str], value: str) -> int:
+    try:
+        return table.index(value)
+    except ValueError:
+        table.append(value)
+        return len(table) - 1
 
 
 def _find(items: list[dict[str, Any]], item_id: str) -> int | None:
@@ -358,10 +386,6 @@ def _find(items: list[dict[str, Any]], item_id: str) -> int | None:
         if item.get("id") == item_id:
             return index
     return None
-
-
-def _max_hlc(entries: list[list[Any]]) -> HLC:
-    return max(HLC.parse(e[0]) for e in entries)
 
 
 def _same_value_entry(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -389,11 +413,11 @@ def review(
     if decision == "return" and not comment.strip():
         raise NotAllowed("Geef bij terugsturen een toelichting")
     new = copy.copy(record)
-    new.meta = {"f": record.meta["f"], "d": dict(record.meta["d"]), "g": record.meta["g"]}
+    new.meta = copy_meta(record.meta)
     new.status = "approved" if decision == "approve" else "returned"
     new.review = {"decision": decision, "comment": comment, "by": actor, "at": at}
     new.rev = record.rev + 1
-    new.meta["d"][device] = new.rev
+    new.meta["d"][str(_intern(new.meta["n"], device))] = new.rev
     return new
 
 
@@ -446,7 +470,5 @@ def resolve(
         for c in new.conflicts
     ]
     new.rev = record.rev + 1
-    new.meta["d"][device] = new.rev
-    for path in merger.touched:
-        new.meta["f"][path][3][device] = new.rev
+    merger.stamp_revision(new.rev)
     return new, merger.changes

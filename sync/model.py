@@ -35,11 +35,13 @@ class Op:
 class Record:
     """The server's state of one registration, as the engine sees it.
 
-    ``meta`` is engine bookkeeping that never leaves the server:
-    ``meta["f"][path] = [hlc, device, author, {device: rev}]`` says who last set a path
-    and at which revision each device last touched it; ``meta["d"][device]`` is the
-    last revision each device wrote; ``meta["g"][item path]`` keeps the fields of a
-    removed item so a concurrent edit that wins can bring the whole item back.
+    ``meta`` is engine bookkeeping that never leaves the server. Devices and authors are
+    listed once (``meta["n"]``, ``meta["a"]``) and referred to by index, which keeps it
+    small: ``meta["f"][path] = [hlc ms, hlc counter, device, author, {device: rev}]``
+    says who last set a path and at which revision each device last touched it;
+    ``meta["d"][device]`` is the last revision each device wrote; ``meta["g"][item
+    path]`` keeps the fields of a removed item so a concurrent edit that wins can bring
+    the whole item back.
     """
 
     id: str
@@ -47,7 +49,8 @@ class Record:
     status: str = "draft"
     rev: int = 0
     data: dict[str, Any] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=lambda: {"f": {}, "d": {}, "g": {}})
+    meta: dict[str, Any] = field(
+        default_factory=lambda: {"n": [], "a": [], "f": {}, "d": {}, "g": {}})
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     amendments: list[dict[str, Any]] = field(default_factory=list)
     review: dict[str, Any] | None = None
