@@ -25,6 +25,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from server import models  # noqa: F401  (tables known to migrations)
 
+    if app.config.get("BEHIND_PROXY"):
+        # Behind a TLS-terminating proxy: take the client address and scheme from it.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Flask, Response, current_app, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
 bp = Blueprint("web", __name__)
@@ -48,14 +48,8 @@ def security_headers(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Permissions-Policy"] = "geolocation=(self), camera=(self)"
-        if app.config.get("PREFERRED_URL_SCHEME") == "https" or _is_https():
+        if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         if response.mimetype == "application/json":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-
-def _is_https() -> bool:
-    from flask import request
-
-    return request.is_secure

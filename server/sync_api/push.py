@@ -11,7 +11,6 @@ import hashlib
 import re
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import insert, select, text
 
 from server import audit
@@ -207,8 +206,6 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     audit.record(events)
     db.session.query(Device).filter(Device.id == device.id).update({"last_sync_at": now})
     db.session.commit()
-    if current_app.debug:
-        current_app.logger.debug("push: %d ops", len(raw_ops))
     return {"results": results, "hlc": str(clock.now())}
 
 

@@ -158,3 +158,9 @@ def test_forms_describe_the_three_types_for_signed_in_users(client: FlaskClient,
     vor = next(f for f in body["forms"] if f["type"] == "vor")
     outcome = next(f for f in vor["fields"] if f["name"] == "outcome")
     assert [c["code"] for c in outcome["choices"]] == ["UMS", "LET", "DOD"]
+
+
+def test_hsts_only_on_https(client: FlaskClient) -> None:
+    assert "Strict-Transport-Security" not in client.get("/health").headers
+    secure = client.get("/health", base_url="https://wijkpost.example")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
