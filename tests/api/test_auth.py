@@ -164,3 +164,32 @@ def test_hsts_only_on_https(client: FlaskClient) -> None:
     assert "Strict-Transport-Security" not in client.get("/health").headers
     secure = client.get("/health", base_url="https://wijkpost.example")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_login_limit_is_shared_across_processes_through_redis(tmp_path: Any,
+                                                              template_db: str) -> None:
+    """Several server processes count login attempts in one Redis."""
+    import socket
+    import uuid
+
+    import pytest
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+                "RATELIMIT_KEY_PREFIX": f"wijkpost-test-{uuid.uuid4().hex}",
+                "LOGIN_RATE_PER_USER": "3 per minute", "LOGIN_RATE_PER_ADDRESS": "100 per minute"}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = make_app(tmp_path / "a", template_db, **settings)
+    second = make_app(tmp_path / "b", template_db, **settings)
+    attempt = {"username": "agent1", "password": "x", "device_name": "d"}
+    codes = []
+    for app in (first, second, first, second):
+        with app.app_context():
+            codes.append(app.test_client().post("/api/auth/login", json=attempt).status_code)
+            db.session.remove()
+            db.engine.dispose()
+    assert codes == [401, 401, 401, 429]
