@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, request
@@ -44,13 +45,20 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
+def _iso(moment: datetime | None) -> str | None:
+    # SQLite returns naive datetimes; every stored time is UTC.
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
 def device_json(device: Device) -> dict[str, Any]:
     return {
         "id": device.id,
         "name": device.name,
-        "created_at": device.created_at.isoformat() if device.created_at else None,
-        "last_login_at": device.last_login_at.isoformat() if device.last_login_at else None,
-        "last_sync_at": device.last_sync_at.isoformat() if device.last_sync_at else None,
+        "created_at": _iso(device.created_at),
+        "last_login_at": _iso(device.last_login_at),
+        "last_sync_at": _iso(device.last_sync_at),
         "revoked": device.revoked_at is not None,
     }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from server import audit
 from server.auth.tokens import Principal
@@ -56,13 +56,18 @@ def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]
     if scope_hash is not None and (scope_hash != _scope_hash(scope) or since < floor):
         since, reset = 0, True
 
-    query = select(Change).where(Change.seq > since).order_by(Change.seq).limit(limit + 1)
+    visible = Change.seq > since
     if scope != "all":
         team_id = principal.user.team_id
-        query = query.where(or_(Change.team_id == team_id, Change.team_id.is_(None)))
-    rows = list(db.session.execute(query).scalars())
+        visible = visible & or_(Change.team_id == team_id, Change.team_id.is_(None))
+    rows = list(db.session.execute(
+        select(Change).where(visible).order_by(Change.seq).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
+    # How many follow this page, so a device can show "n of m" during a long first pull.
+    remaining = db.session.execute(
+        select(func.count()).select_from(Change).where(visible, Change.seq > rows[-1].seq)
+    ).scalar_one() if more else 0
 
     registration_ids = [c.entity_id for c in rows if c.entity == "registration" and not c.removed]
     records = store.load_views(registration_ids)
@@ -85,7 +90,7 @@ def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]
             {"last_sync_at": utcnow()})
     db.session.commit()
     reply: dict[str, Any] = {"changes": changes, "cursor": make_cursor(next_seq, scope),
-                             "more": more}
+                             "more": more, "remaining": remaining}
     if reset:
         reply["reset"] = True
     return reply

@@ -230,6 +230,8 @@ def test_pull_pages_without_skipping_or_repeating(agent1: Api, agent2: Api) -> N
         since = body["cursor"]
         # a concurrent writer changes an already pulled record between pages
         agent1.push(agent1.op(ids[0], {"narrative": f"n{len(seen)}"}, base_rev=1))
+    first_page = agent2.get("/api/sync/pull?limit=3").get_json()
+    assert first_page["more"] and first_page["remaining"] == 4
     rest = agent2.pull_all(since)
     seen += [c["id"] for c in rest["changes"]]
     assert set(seen) == set(ids)

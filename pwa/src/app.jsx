@@ -1,0 +1,129 @@
+// The app shell: which screen shows, by session phase and by the URL hash.
+import { useEffect, useState } from 'preact/hooks';
+import { onAuthError } from './api.js';
+import { loadForms } from './forms/definitions.js';
+import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
+import { ListScreen, NewScreen } from './screens/List.jsx';
+import { RecordScreen, flushOpenForm } from './screens/Record.jsx';
+import { SyncBar } from './screens/parts.jsx';
+import { SyncScreen } from './screens/Sync.jsx';
+import { getMeta } from './store.js';
+import { forgetPhotoUrls } from './store/records.js';
+import { active, session, tokenExpired, wipe } from './store/session.js';
+import { refreshCounts, stopSync, syncNow } from './sync/client.js';
+import { loadClock } from './sync/outbox.js';
+import { setLockMinutes } from './ui/idle.js';
+import { useObservable } from './ui/observable.js';
+import { applyUpdate, updateReady } from './ui/update.js';
+
+onAuthError((error) => {
+  if (error.code === 'device_revoked') {
+    stopSync();
+    wipe('Dit apparaat is ingetrokken door de beheerder. De gegevens op dit apparaat zijn gewist.');
+  } else {
+    tokenExpired();
+  }
+});
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash || '#/');
+  useEffect(() => {
+    const on = () => {
+      setHash(location.hash || '#/');
+      const main = document.getElementById('main');
+      if (main) main.focus({ preventScroll: true });
+      window.scrollTo(0, 0);
+    };
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+function route(hash) {
+  const [path, query] = hash.slice(1).split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'r' && parts[1]) return { name: 'record', id: parts[1], newType: params.get('new'), focus: params.get('focus') };
+  if (parts[0] === 'new') return { name: 'new' };
+  if (parts[0] === 'sync') return { name: 'sync' };
+  if (parts[0] === 'team') return { name: 'team' };
+  if (parts[0] === 'login') return { name: 'login' };
+  return { name: 'list' };
+}
+
+let initialisedFor = null;
+async function initSession() {
+  const s = active();
+  if (!s || initialisedFor === s) return;
+  initialisedFor = s;
+  await loadClock();
+  setLockMinutes(await getMeta(s.db, 'lockMinutes', 5));
+  await loadForms();
+  await refreshCounts();
+  const resume = await getMeta(s.db, 'resume', null);
+  if (resume) {
+    await s.db.meta.delete('resume');
+    location.hash = `#/r/${resume.id}${resume.field ? `?focus=${encodeURIComponent(resume.field)}` : ''}`;
+  }
+  syncNow();
+}
+
+export function App() {
+  const state = useObservable(session);
+  const hash = useHash();
+  const update = useObservable(updateReady);
+  const [ready, setReady] = useState(false);
+
+  useEffect(() => {
+    if (state.phase === 'ready') initSession().then(() => setReady(true));
+    else setReady(false);
+  }, [state.phase, state.relogin, state.user && state.user.id]);
+
+  useEffect(() => { if (state.locked) forgetPhotoUrls(); }, [state.locked]);
+
+  if (state.phase === 'start') return <p class="boot">Wijkpost wordt geladen…</p>;
+  if (state.phase === 'login') return <LoginScreen />;
+  if (state.phase === 'pin-setup') return <PinSetupScreen />;
+  if (state.phase === 'pin-unlock') return <PinUnlockScreen onOtherUser={() => session.update({ phase: 'login', notice: null })} />;
+  if (state.locked) return <PinUnlockScreen locked />;
+  if (!ready) return <p class="boot">Gegevens ontsleutelen…</p>;
+
+  const r = route(hash);
+  let screen;
+  if (r.name === 'record') screen = <RecordScreen key={r.id} id={r.id} newType={r.newType} focusField={r.focus} />;
+  else if (r.name === 'new') screen = <NewScreen />;
+  else if (r.name === 'sync') screen = <SyncScreen />;
+  else if (r.name === 'team') screen = <ListScreen scope="team" />;
+  else if (r.name === 'login' && state.relogin) screen = <LoginScreen relogin />;
+  else screen = <ListScreen scope="mine" />;
+
+  return (
+    <div class="shell">
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>Naar de inhoud</a>
+      <header class="topbar">
+        <a href="#/" class="brand">Wijkpost</a>
+        <nav aria-label="Hoofdmenu">
+          <a href="#/" aria-current={r.name === 'list' ? 'page' : undefined}>Lijst</a>
+          <a href="#/new" aria-current={r.name === 'new' ? 'page' : undefined}>Nieuw</a>
+          <a href="#/sync" aria-current={r.name === 'sync' ? 'page' : undefined}>Sync</a>
+        </nav>
+      </header>
+      <SyncBar />
+      {state.relogin && r.name !== 'login' && (
+        <p class="warning banner" role="alert">Uw sessie is verlopen; wijzigingen blijven op dit apparaat bewaard. <a href="#/login">Opnieuw inloggen</a></p>
+      )}
+      {update && (
+        <p class="info banner" role="status">Er is een nieuwe versie van Wijkpost.{' '}
+          <button type="button" class="small" onClick={() => applyUpdate(flushOpenForm)}>Bijwerken</button></p>
+      )}
+      {state.warnings && state.warnings.length > 0 && (
+        <div class="warning banner" role="alert">
+          {state.warnings.map((w) => <p key={w}>{w}</p>)}
+          <button type="button" class="small" onClick={() => session.update({ warnings: [] })}>Begrepen</button>
+        </div>
+      )}
+      {screen}
+    </div>
+  );
+}

@@ -1,0 +1,15 @@
+import { render } from 'preact';
+import { App } from './app.jsx';
+import { start } from './store/session.js';
+import { installTriggers } from './sync/client.js';
+import { installIdleLock } from './ui/idle.js';
+import { registerServiceWorker } from './ui/update.js';
+import './styles.css';
+
+registerServiceWorker();
+installTriggers();
+installIdleLock();
+render(<App />, document.getElementById('app'));
+start().catch((error) => {
+  document.getElementById('app').textContent = `Wijkpost kan niet starten: ${error.message}`;
+});

@@ -1,0 +1,68 @@
+// Service worker: precaches the app shell (Workbox), caches the form definitions, and keeps
+// every other /api/ request network-only, so police data never lands in Cache Storage (it
+// arrives by pull into the encrypted IndexedDB store). The worker holds no token and no
+// key: a Background Sync event only wakes an open page, which does the syncing.
+import { clientsClaim } from 'workbox-core';
+import { precacheAndRoute, cleanupOutdatedCaches, createHandlerBoundToURL } from 'workbox-precaching';
+import { registerRoute, NavigationRoute } from 'workbox-routing';
+import { NetworkFirst, NetworkOnly } from 'workbox-strategies';
+
+precacheAndRoute(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+// The first install takes over the open page at once; later versions wait for "bijwerken".
+clientsClaim();
+
+// Every app URL opens the shell; /api/ is never answered from the shell.
+registerRoute(new NavigationRoute(createHandlerBoundToURL('/index.html'), {
+  denylist: [/^\/api\//, /^\/health$/],
+}));
+
+// Form definitions are not police data; the newest copy wins, the cached one works offline.
+registerRoute(
+  ({ url, request }) => url.origin === self.location.origin && url.pathname === '/api/forms'
+    && request.method === 'GET',
+  new NetworkFirst({ cacheName: 'wijkpost-forms', networkTimeoutSeconds: 5 }),
+);
+
+// Everything else under /api/: straight to the network, never cached.
+registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/api/'),
+  new NetworkOnly(), 'GET');
+registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/api/'),
+  new NetworkOnly(), 'POST');
+registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/api/'),
+  new NetworkOnly(), 'PUT');
+
+// An update waits until the officer taps "bijwerken" (the page flushes the draft first).
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+// Background Sync: wake the open pages; they hold the key and the token.
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'wijkpost-sync') return;
+  event.waitUntil(self.clients.matchAll({ type: 'window' }).then((clients) => {
+    for (const client of clients) client.postMessage({ type: 'SYNC' });
+  }));
+});
+
+// Area notices arrive as Web Push; show them and open the app on a tap.
+self.addEventListener('push', (event) => {
+  let payload = {};
+  try { payload = event.data ? event.data.json() : {}; } catch { payload = {}; }
+  const title = payload.title || 'Gebiedsbericht';
+  event.waitUntil(self.registration.showNotification(title, {
+    body: payload.body || '',
+    tag: payload.notice_id ? `notice-${payload.notice_id}` : undefined,
+    icon: '/icons/icon-192.png',
+    data: { url: payload.url || '/' },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || '/';
+  event.waitUntil(self.clients.matchAll({ type: 'window' }).then((clients) => {
+    const open = clients.find((c) => 'focus' in c);
+    return open ? open.focus() : self.clients.openWindow(url);
+  }));
+});

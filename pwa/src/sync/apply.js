@@ -1,0 +1,51 @@
+// The local view of a record: its base (last full copy from the server) with the pending
+// ops applied on top, in outbox order, as the server would apply them (PROTOCOL.md §6).
+
+const ITEM_KEY = /^([a-z][a-z0-9_]*)\[(.+)\]$/s;
+
+export function parseKey(key) {
+  const m = ITEM_KEY.exec(key);
+  return m ? { group: m[1], id: m[2] } : null;
+}
+
+export function emptyRecord(id, type) {
+  return { id, type, status: 'draft', rev: 0, team: null, created_by: null, data: {}, conflicts: [], amendments: [], review: null };
+}
+
+export function applySet(record, set) {
+  const data = record.data;
+  for (const [key, value] of Object.entries(set)) {
+    const item = parseKey(key);
+    if (item) {
+      const list = Array.isArray(data[item.group]) ? [...data[item.group]] : [];
+      const index = list.findIndex((entry) => entry && entry.id === item.id);
+      if (value === null) {
+        const tombstone = { id: item.id, removed: true };
+        if (index >= 0) list[index] = tombstone; else list.push(tombstone);
+      } else if (index >= 0) {
+        const old = list[index].removed ? { id: item.id } : list[index];
+        list[index] = { ...old, ...value, id: item.id };
+      } else {
+        list.push({ ...value, id: item.id });
+      }
+      data[item.group] = list;
+    } else if (key === 'status') {
+      record.status = value;
+    } else {
+      data[key] = value;
+    }
+  }
+  return record;
+}
+
+/** base: a server record or null (new record); ops: decrypted outbox ops of this record. */
+export function viewOf(id, type, base, ops) {
+  const record = base ? structuredClone(base) : emptyRecord(id, type);
+  record.data = record.data || {};
+  for (const op of ops) applySet(record, op.set);
+  return record;
+}
+
+export function liveItems(list) {
+  return (Array.isArray(list) ? list : []).filter((item) => item && !item.removed);
+}

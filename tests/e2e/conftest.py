@@ -1,0 +1,230 @@
+"""End-to-end fixtures: the real Flask server on a temporary SQLite database, and Debian's
+Chromium driven by Playwright (never a downloaded browser).
+
+Offline is made honest: ``set_offline`` does not cover the service worker's own fetches
+(Playwright issue #2311), so ``go_offline`` also aborts every request of the context,
+service-worker requests included (``PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1``),
+and the main offline test stops the server as well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Must be set before Playwright starts its driver: routes then see service-worker requests.
+os.environ["PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"] = "1"
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+PASSWORD = "wijkpost-demo"
+PIN = "24681"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.path.exists(CHROMIUM):
+        return
+    skip = pytest.mark.skip(
+        reason=f"Chromium not found at {CHROMIUM}: install the Debian package 'chromium' "
+               "or set CHROMIUM to run the end-to-end tests")
+    here = str(Path(__file__).parent)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """The real server in a subprocess; stop() and start() keep its port and database."""
+
+    def __init__(self, tmp: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        flask = Path(sys.executable).parent / "flask"
+        self.flask = [str(flask) if flask.exists() else "flask", "--app", "server"]
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp}/e2e.db",
+            "WIJKPOST_INSTANCE": f"{tmp}/instance",
+            "WIJKPOST_ATTACHMENT_DIR": f"{tmp}/attachments",
+            "WIJKPOST_LOGIN_RATE_USER": "1000 per minute",
+            "WIJKPOST_LOGIN_RATE_ADDRESS": "1000 per minute",
+            "WIJKPOST_ARGON2_TIME_COST": "1",
+            "WIJKPOST_ARGON2_MEMORY_KIB": "1024",
+            "FLASK_DEBUG": "0",
+        }
+        # A copy of the built app, so that a test can publish a "new version" of it.
+        self.dist = Path(tmp) / "dist"
+        shutil.copytree(ROOT / "pwa" / "dist", self.dist)
+        self.env["WIJKPOST_PWA_DIST"] = str(self.dist)
+        self.log = open(f"{tmp}/server.log", "ab")  # noqa: SIM115 (open while the server runs)
+        self.proc: subprocess.Popen[bytes] | None = None
+        for command in ("init-db", "seed-demo"):
+            subprocess.run([*self.flask, command], cwd=ROOT, env=self.env, check=True,
+                           stdout=self.log, stderr=subprocess.STDOUT)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [*self.flask, "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-reload"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("the server stopped at start; see server.log") from None
+                time.sleep(0.2)
+        raise RuntimeError("the server did not answer /health within 30 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def is_up(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    # -- direct API calls, to check what the server holds ---------------------------------
+
+    def api(self, method: str, path: str, token: str | None = None,
+            body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}/api{path}", data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            raw, status = error.read(), error.code
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw
+
+    def token(self, username: str) -> str:
+        status, body = self.api("POST", "/auth/login", body={
+            "username": username, "password": PASSWORD, "device_name": "e2e-check"})
+        assert status == 200, body
+        return body["token"]
+
+    def registrations(self, username: str) -> list[dict[str, Any]]:
+        """Every registration the user may read, as full records (via pull)."""
+        token = self.token(username)
+        out: dict[str, dict[str, Any]] = {}
+        cursor = None
+        while True:
+            query = "?limit=500" + (f"&since={cursor}" if cursor else "")
+            status, body = self.api("GET", f"/sync/pull{query}", token)
+            assert status == 200, body
+            for change in body["changes"]:
+                if change["entity"] == "registration" and change["op"] == "upsert":
+                    out[change["id"]] = change["record"]
+            cursor = body["cursor"]
+            if not body["more"]:
+                return list(out.values())
+
+
+def _ensure_built() -> None:
+    dist = ROOT / "pwa" / "dist"
+    if (dist / "index.html").exists() and (dist / "sw.js").exists():
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        pytest.fail("pwa/dist is missing and npm is not installed: run 'npm ci && npm run build'")
+    if not (ROOT / "node_modules").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+    subprocess.run([npm, "run", "build"], cwd=ROOT, check=True)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    _ensure_built()
+    tmp = tempfile.mkdtemp(prefix="wijkpost-e2e-")
+    srv = Server(tmp)
+    srv.start()
+    yield srv
+    srv.stop()
+    srv.log.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def live_server(server: Server) -> Server:
+    """The server, started again if an earlier test left it stopped."""
+    if not server.is_up():
+        server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(chromium: Any, live_server: Server) -> Iterator[Any]:
+    """Makes browser contexts (one per simulated device), closed after the test."""
+    contexts = []
+
+    def make(**options: Any) -> Any:
+        settings = {
+            "base_url": live_server.url,
+            "viewport": {"width": 360, "height": 740},
+            "locale": "nl-NL",
+            "timezone_id": "Europe/Amsterdam",
+            "geolocation": {"latitude": 52.0907, "longitude": 5.1214, "accuracy": 8},
+            "permissions": ["geolocation"],
+            "service_workers": "allow",
+            **options,
+        }
+        context = chromium.new_context(**settings)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
