@@ -22,9 +22,6 @@ class Rules:
     def missing_required(self, rtype: str, data: dict[str, Any]) -> dict[str, list[str]]:
         return {} if data.get("outcome") else {"outcome": ["Verplicht veld"]}
 
-    def group_fields(self, rtype: str) -> set[str]:
-        return {"parties"}
-
 
 RULES = Rules()
 
