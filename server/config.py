@@ -23,7 +23,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # A device token stays valid for one shift plus margin, then the officer logs in again.
         "TOKEN_LIFETIME_HOURS": _int("WIJKPOST_TOKEN_LIFETIME_HOURS", 14),
         "RETENTION_DAYS_REGISTRATIONS": _int("WIJKPOST_RETENTION_DAYS", 5 * 365),
-        "RETENTION_DAYS_AUDIT": _int("WIJKPOST_AUDIT_RETENTION_DAYS", 5 * 365),
         "ATTACHMENT_MAX_BYTES": _int("WIJKPOST_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         "ATTACHMENT_DIR": os.environ.get("WIJKPOST_ATTACHMENT_DIR")
         or os.path.join(instance_path, "attachments"),
