@@ -163,7 +163,8 @@ class _Merger:
         meta = self.result.meta
         # Devices and authors are kept once per record and referred to by index.
         self.dev = str(_intern(meta["n"], op.device))
-        self._author = _intern(meta["a"], op.author)
+        # what a path entry records about this op: hlc ms, counter, device, author
+        self._stamp = (op.hlc.ms, op.hlc.counter, int(self.dev), _intern(meta["a"], op.author))
         self.changes: dict[str, Any] = {}
         self.conflicts: list[dict[str, Any]] = []
         self.touched: set[str] = set()
@@ -195,8 +196,7 @@ class _Merger:
         old = meta_f.get(path)
         revs = dict(old[4]) if old else {}
         if won or old is None:
-            meta_f[path] = [self.op.hlc.ms, self.op.hlc.counter, int(self.dev), self._author,
-                            revs]
+            meta_f[path] = [*self._stamp, revs]
         else:
             meta_f[path] = [*old[:4], revs]
         self.touched.add(path)
@@ -245,7 +245,9 @@ class _Merger:
         self.conflicts.append(conflict)
 
     def _has_open_conflict(self, field: str) -> bool:
-        return any(c["field"] == field and c["status"] == "open" for c in self.result.conflicts)
+        conflicts = self.result.conflicts
+        return bool(conflicts) and any(
+            c["field"] == field and c["status"] == "open" for c in conflicts)
 
     def _group_items(self, group: str) -> list[dict[str, Any]]:
         if group not in self._copied_groups:
