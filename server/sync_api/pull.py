@@ -19,6 +19,7 @@ from server.extensions import db
 from server.models import Change, Counter, Device, utcnow
 from server.registrations import store
 
+REMAINING_CAP = 10_000
 FLOOR = "change_floor"  # positions below this were pruned; older cursors must reset
 
 
@@ -64,9 +65,12 @@ def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]
         select(Change).where(visible).order_by(Change.seq).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    # How many follow this page, so a device can show "n of m" during a long first pull.
+    # How many follow this page, so a device can show "n of m" during a long pull; capped so
+    # that counting stays cheap however far behind the device is.
     remaining = db.session.execute(
-        select(func.count()).select_from(Change).where(visible, Change.seq > rows[-1].seq)
+        select(func.count()).select_from(
+            select(Change.seq).where(visible, Change.seq > rows[-1].seq)
+            .limit(REMAINING_CAP).subquery())
     ).scalar_one() if more else 0
 
     registration_ids = [c.entity_id for c in rows if c.entity == "registration" and not c.removed]

@@ -405,3 +405,13 @@ def test_seed_demo_prints_logins_once(app: Any) -> None:
     assert "agent1" in first.output and "wijkpost-demo" in first.output
     second = runner.invoke(args=["seed-demo"])
     assert "niets toegevoegd" in second.output
+
+
+def test_remaining_count_is_capped(monkeypatch: Any, agent1: Api, agent2: Api) -> None:
+    from server.sync_api import pull
+
+    monkeypatch.setattr(pull, "REMAINING_CAP", 2)
+    for _ in range(5):
+        create(agent1)
+    page = agent2.get("/api/sync/pull?limit=1").get_json()
+    assert page["more"] and page["remaining"] == 2
