@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, tuple_
 
-from server.audit import lock_counter
+from server.counters import lock_counter
 from server.extensions import db
 from server.models import Change
 

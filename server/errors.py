@@ -33,11 +33,10 @@ class ApiError(Exception):
         errors: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(message or error)
-        default_error, default_message = MESSAGES.get(status, ("error", "Fout"))
+        super().__init__(message or error or status)
         self.status = status
-        self.error = error or default_error
-        self.message = message or default_message
+        self.error = error  # None: the status's default code and message (error_body)
+        self.message = message
         self.errors = errors
         self.extra = extra
 

@@ -29,7 +29,3 @@ def to_rd_many(points: Sequence[tuple[float, float]]) -> list[tuple[float, float
     if not points:
         return []
     return _worker.submit(_convert, list(points)).result()
-
-
-def to_rd(lat: float, lon: float) -> tuple[float, float]:
-    return to_rd_many([(lat, lon)])[0]

@@ -27,6 +27,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything is stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime | str | None) -> str | None:
+    """ISO 8601 with the UTC offset, for every time the API returns."""
+    if moment is None or isinstance(moment, str):
+        return moment
+    return aware(moment).isoformat()
+
+
 class Team(db.Model):
     __tablename__ = "teams"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

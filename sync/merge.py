@@ -28,7 +28,7 @@ from sync.model import (
     Record,
     Rules,
 )
-from sync.paths import item_field_path, item_path, parse_item_key
+from sync.paths import as_set, item_field_path, item_path, parse_item_key
 
 _CONFLICT_NS = uuid.UUID("6f1c1f43-3b0e-4d35-9a53-1f3b8c2f6a10")
 _STATUS_KEYS = ("status", "withdraw_reason")
@@ -455,15 +455,7 @@ def resolve(
         author=actor,
     )
     merger = _Merger(record, op, at)
-    field = conflict["field"]
-    parsed_item = parse_item_key(field)
-    if parsed_item is not None:
-        merger.set(field, value)
-    elif "." in field and parse_item_key(field.split(".", 1)[0]):
-        key, name = field.split(".", 1)
-        merger.set(key, {name: value})
-    else:
-        merger.set(field, value)
+    merger.set(*as_set(conflict["field"], value))
     new = merger.result
     new.conflicts = [
         {**c, "status": "resolved", "resolution": {"value": value, "by": actor, "at": at}}

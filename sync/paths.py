@@ -18,6 +18,14 @@ def parse_item_key(key: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def as_set(field: str, value: object) -> tuple[str, object]:
+    """The op key and value that set a conflict's ``field`` (``g[i].f`` → ``g[i]: {f: v}``)."""
+    key, dot, name = field.partition(".")
+    if dot and parse_item_key(key):
+        return key, {name: value}
+    return field, value
+
+
 def item_path(group: str, item_id: str) -> str:
     return f"{group}[{item_id}]"
 

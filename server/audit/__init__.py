@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from server.counters import lock_counter
 from server.extensions import db
 from server.models import AuditEntry, Counter, utcnow
 
@@ -40,18 +41,6 @@ def _digest(prev_hash: str, row: dict[str, Any]) -> str:
         separators=(",", ":"), ensure_ascii=False,
     )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
-
-
-def lock_counter(name: str, initial_text: str | None = None) -> Counter:
-    """Fetch a counter row locked until commit (FOR UPDATE; SQLite already holds its lock)."""
-    counter = db.session.execute(
-        select(Counter).where(Counter.name == name).with_for_update()
-    ).scalar_one_or_none()
-    if counter is None:
-        counter = Counter(name=name, value=0, text=initial_text)
-        db.session.add(counter)
-        db.session.flush()
-    return counter
 
 
 def record(events: Iterable[Event]) -> None:

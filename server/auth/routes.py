@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, request
@@ -17,7 +16,7 @@ from server.auth.passwords import dummy_verify, verify_password
 from server.auth.tokens import current, issue_token, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
-from server.models import Device, Token, User, utcnow
+from server.models import Device, Token, User, iso, utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Aanmelden en apparaten")
 
@@ -45,20 +44,13 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
-    # SQLite returns naive datetimes; every stored time is UTC.
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
 def device_json(device: Device) -> dict[str, Any]:
     return {
         "id": device.id,
         "name": device.name,
-        "created_at": _iso(device.created_at),
-        "last_login_at": _iso(device.last_login_at),
-        "last_sync_at": _iso(device.last_sync_at),
+        "created_at": iso(device.created_at),
+        "last_login_at": iso(device.last_login_at),
+        "last_sync_at": iso(device.last_sync_at),
         "revoked": device.revoked_at is not None,
     }
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from server.errors import ApiError
 from server.extensions import db
-from server.models import Device, Token, User, utcnow
+from server.models import Device, Token, User, aware, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = ("agent", "teamleider", "beheerder")
@@ -48,11 +48,6 @@ def issue_token(user: User, device: Device) -> tuple[str, datetime]:
     return token, expires
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def authenticate() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -72,7 +67,7 @@ def authenticate() -> Principal:
                        "Dit apparaat is ingetrokken; de gegevens op het apparaat worden gewist")
     if token.revoked_at is not None or not user.active:
         raise ApiError(401, "invalid_token", "Deze sessie is beëindigd; log opnieuw in")
-    if _aware(token.expires_at) <= utcnow():
+    if aware(token.expires_at) <= utcnow():
         raise ApiError(401, "token_expired",
                        "Uw sessie is verlopen; log opnieuw in. Uw gegevens blijven bewaard.")
     return Principal(user=user, device=device, token=token)

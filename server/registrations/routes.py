@@ -16,12 +16,12 @@ from server import audit
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
-from server.models import Registration, Revision, User, utcnow
+from server.models import Registration, Revision, User, iso, utcnow
 from server.registrations import store, validation
 from server.registrations.forms import forms_document
 from sync.merge import NotAllowed, StaleRevision, resolve, review
 from sync.model import REGISTRATION_STATUSES
-from sync.paths import parse_item_key
+from sync.paths import as_set, parse_item_key
 
 blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
 
@@ -73,7 +73,7 @@ def _load(record_id: str) -> Registration | None:
 def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The team's registrations (all teams for a beheerder), newest first, cursor-paged."""
     principal = current()
-    query = select(Registration)
+    query = store.views_query()
     if principal.user.role != "beheerder":
         query = query.where(Registration.team_id == principal.user.team_id)
     if "status" in args:
@@ -83,8 +83,7 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     if args.get("conflicts"):
         query = query.where(Registration.open_conflicts > 0)
     if "created_by" in args:
-        query = query.join(User, User.id == Registration.created_by_id).where(
-            User.username == args["created_by"])
+        query = query.where(User.username == args["created_by"])
     if "date_from" in args:
         query = query.where(Registration.created_at >= args["date_from"])
     if "date_to" in args:
@@ -96,22 +95,21 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     limit = args["limit"]
     rows = list(db.session.execute(
         query.order_by(Registration.created_at.desc(), Registration.id.desc()).limit(limit + 1)
-    ).scalars())
+    ))
     more = len(rows) > limit
     rows = rows[:limit]
-    names = store.usernames(r.created_by_id for r in rows)
     if rows:
         audit.record([audit.Event("read", principal.user.id, principal.device.id,
                                   "registration", [r.id for r in rows], {"via": "list"})])
     db.session.commit()
     return {
-        "items": [store.row_view(r, names) for r in rows],
+        "items": [store.view_of(r) for r in rows],
         "cursor": _encode_cursor(rows[-1]) if more else None,
         "more": more,
     }
 
 
-def _encode_cursor(row: Registration) -> str:
+def _encode_cursor(row: Any) -> str:
     raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
@@ -133,7 +131,7 @@ def detail(row: Registration) -> dict[str, Any]:
     body = store.row_view(row, names)
     body["history"] = [
         {"rev": r.rev, "author": names.get(r.author_id, ""), "device": r.device_id,
-         "at": r.at.isoformat(), "kind": r.kind, "hlc": r.hlc, "set": r.set}
+         "at": iso(r.at), "kind": r.kind, "hlc": r.hlc, "set": r.set}
         for r in revisions
     ]
     body["location"] = {"lat": row.lat, "lon": row.lon, "accuracy": row.accuracy,
@@ -202,7 +200,7 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
     if isinstance(chosen, dict) and parse_item_key(conflict["field"]):
         # an item offered in the conflict carries its id and maybe a tombstone flag
         chosen = {k: v for k, v in chosen.items() if k not in ("id", "removed")}
-    key, value = _as_set(conflict["field"], chosen)
+    key, value = as_set(conflict["field"], chosen)
     errors = validation.validate_set(record.type, key, value)
     if errors:
         raise ApiError(422, errors=errors)
@@ -217,11 +215,3 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
         raise ApiError(422, "not_allowed", str(exc)) from exc
     return _save_decision(principal, row, new, "resolve", {**changes_set,
                                                            "conflict": conflict_id})
-
-
-def _as_set(field: str, value: Any) -> tuple[str, Any]:
-    """The op key and value that setting ``field`` to ``value`` amounts to."""
-    if "." in field:
-        key, name = field.split(".", 1)
-        return key, {name: value}
-    return field, value

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, Select, insert, select, update
 
 from server import changes
 from server.extensions import db
 from server.geo import to_rd_many
-from server.models import Registration, RegistrationAttachment, Revision, User
+from server.models import Registration, RegistrationAttachment, Revision, User, iso
 from sync.model import Record
 
 LOCATION_FIELDS = {"vor": "location", "pdo": "scene_location", "gtpa": "location"}
@@ -38,6 +38,7 @@ def load(ids: Iterable[str]) -> dict[str, Registration]:
     return {row.id: row for row in rows}
 
 
+# The columns of a client view, in the parameter order of ``_view``.
 VIEW_COLUMNS = (
     Registration.id, Registration.type, Registration.status, Registration.rev,
     Registration.team_id, User.username, Registration.data, Registration.conflicts,
@@ -46,24 +47,22 @@ VIEW_COLUMNS = (
 )
 
 
+def views_query() -> Select[Any]:
+    """Registrations as clients see them, read without the engine's bookkeeping."""
+    return select(*VIEW_COLUMNS).join(User, User.id == Registration.created_by_id)
+
+
+def view_of(row: Row[Any]) -> dict[str, Any]:
+    """The view of a row of ``views_query``."""
+    return _view(*row)
+
+
 def load_views(ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Client views of registrations, read without the engine's bookkeeping (fast path)."""
     ids = list(ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(*VIEW_COLUMNS).join(User, User.id == Registration.created_by_id)
-        .where(Registration.id.in_(ids))
-    )
-    return {
-        row.id: {
-            "id": row.id, "type": row.type, "status": row.status, "rev": row.rev,
-            "team": row.team_id, "created_by": row.username, "data": row.data,
-            "conflicts": row.conflicts, "amendments": row.amendments, "review": row.review,
-            "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
-        }
-        for row in rows
-    }
+    rows = db.session.execute(views_query().where(Registration.id.in_(ids)))
+    return {row.id: view_of(row) for row in rows}
 
 
 def usernames(user_ids: Iterable[int]) -> dict[int, str]:
@@ -81,29 +80,26 @@ def view(
     updated_at: datetime | str,
 ) -> dict[str, Any]:
     """The record as GET and pull return it (without history)."""
+    return _view(record.id, record.type, record.status, record.rev, team_id, created_by,
+                 record.data, record.conflicts, record.amendments, record.review,
+                 created_at, updated_at)
+
+
+def _view(record_id: str, rtype: str, status: str, rev: int, team: int, created_by: str,
+          data: dict[str, Any], conflicts: list[dict[str, Any]],
+          amendments: list[dict[str, Any]], review: dict[str, Any] | None,
+          created_at: datetime | str, updated_at: datetime | str) -> dict[str, Any]:
     return {
-        "id": record.id,
-        "type": record.type,
-        "status": record.status,
-        "rev": record.rev,
-        "team": team_id,
-        "created_by": created_by,
-        "data": record.data,
-        "conflicts": record.conflicts,
-        "amendments": record.amendments,
-        "review": record.review,
-        "created_at": _iso(created_at),
-        "updated_at": _iso(updated_at),
+        "id": record_id, "type": rtype, "status": status, "rev": rev, "team": team,
+        "created_by": created_by, "data": data, "conflicts": conflicts,
+        "amendments": amendments, "review": review,
+        "created_at": iso(created_at), "updated_at": iso(updated_at),
     }
 
 
 def row_view(row: Registration, names: dict[int, str]) -> dict[str, Any]:
     return view(to_record(row), row.team_id, names.get(row.created_by_id, ""),
                 row.created_at, row.updated_at)
-
-
-def _iso(moment: datetime | str) -> str:
-    return moment if isinstance(moment, str) else moment.isoformat()
 
 
 def derived_columns(record: Record) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import AuditEntry, Registration, User
 from tests.conftest import Api, login
+from tests.samples import minor_accident
 
 JPEG = b"\xff\xd8\xff\xe0" + b"wijkpost-test-photo" * 10
 
@@ -149,18 +150,6 @@ def test_partial_draft_syncs_and_submit_checks_required_fields(agent1: Api) -> N
     assert result["status"] == "rejected"
     assert {"outcome", "occurred_at", "narrative"} <= set(result["errors"])
     assert db.session.get(Registration, rid).status == "draft"
-
-
-def minor_accident() -> dict[str, Any]:
-    return {
-        "occurred_at": "2026-11-24T09:30:00+01:00",
-        "location": {"lat": 52.0907, "lon": 5.1214, "accuracy": 8},
-        "outcome": "UMS",
-        "accident_kind": "8",
-        "narrative": "Kop-staartbotsing bij het stoplicht.",
-        "parties[p1]": {"object_type": "1", "licence_plate": "AB-123-C"},
-        "parties[p2]": {"object_type": "1", "licence_plate": "XY-987-Z"},
-    }
 
 
 def submit_and_approve(agent: Api, leider: Api) -> str:
@@ -332,7 +321,7 @@ def test_reads_and_writes_are_audited_and_chain_verifies(app: Any, agent1: Api,
     entry.detail = '{"op_id": "vervalst"}'
     db.session.commit()
     bad = runner.invoke(args=["audit-verify"])
-    assert bad.exit_code == 1 and f"regel: {entry.id}" in bad.output.replace("regel {", "")
+    assert bad.exit_code == 1 and f"Eerste foute regel: {entry.id}" in bad.output
 
 
 def test_audit_verify_detects_removed_row(app: Any, agent1: Api) -> None:

@@ -43,6 +43,25 @@ def sync_now(page: Page) -> None:
     page.locator(".syncbar").get_by_role("button", name="Nu synchroniseren").click()
 
 
+def new_registration(page: Page, form: str, label: str, value: str,
+                     commit: bool = True) -> Any:
+    """Start a registration of ``form`` and type ``value`` into the field ``label``.
+
+    With ``commit`` the field loses the focus, which cuts the op; returns the field.
+    """
+    page.get_by_role("link", name="+ Nieuwe registratie").click()
+    page.get_by_role("button", name=form).click()
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    if commit:
+        field.blur()
+    return field
+
+
+def record_id_of(page: Page) -> str:
+    return page.url.split("#/r/")[1].split("?")[0]
+
+
 def wait_service_worker(page: Page) -> None:
     page.wait_for_function(
         "navigator.serviceWorker && navigator.serviceWorker.ready.then(r => !!r.active)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import Offline, login, unlock, wait_service_worker
+from tests.e2e.helpers import Offline, login, new_registration, unlock, wait_service_worker
 
 
 def test_auto_lock_unlock_offline_and_ten_wrong_pins_wipe(new_context, live_server: Server) -> None:
@@ -14,11 +14,7 @@ def test_auto_lock_unlock_offline_and_ten_wrong_pins_wipe(new_context, live_serv
     page.clock.install()
     login(page, "agent3")
     wait_service_worker(page)
-    page.get_by_role("link", name="+ Nieuwe registratie").click()
-    page.get_by_role("button", name="Plaats delict onderzoek").click()
-    field = page.get_by_label("Adres plaats delict")
-    field.fill("Kerkstraat 5")
-    field.blur()
+    new_registration(page, "Plaats delict onderzoek", "Adres plaats delict", "Kerkstraat 5")
     Offline(context)
 
     page.clock.fast_forward("05:30")

@@ -7,7 +7,7 @@ import json
 from playwright.sync_api import Route, expect
 
 from tests.e2e.conftest import PASSWORD, Server
-from tests.e2e.helpers import login, sync_now, wait_synced
+from tests.e2e.helpers import login, new_registration, record_id_of, sync_now, wait_synced
 
 
 def test_expired_token_keeps_local_work_and_a_login_resumes_sync(
@@ -20,14 +20,10 @@ def test_expired_token_keeps_local_work_and_a_login_resumes_sync(
             {"error": "token_expired", "message": "Uw sessie is verlopen; log opnieuw in"}))
 
     page.context.route("**/api/sync/**", expired)
-    page.get_by_role("link", name="+ Nieuwe registratie").click()
-    page.get_by_role("button", name="Verkeersongeval").click()
-    street = page.get_by_label("Straat", exact=True)
-    street.fill("Mariaplaats")
-    street.blur()
+    new_registration(page, "Verkeersongeval", "Straat", "Mariaplaats")
     expect(page.get_by_text(
         "Uw sessie is verlopen; wijzigingen blijven op dit apparaat bewaard")).to_be_visible()
-    record_id = page.url.split("#/r/")[1].split("?")[0]
+    record_id = record_id_of(page)
     page.context.unroute("**/api/sync/**", expired)
 
     page.get_by_role("link", name="Opnieuw inloggen").click()
@@ -43,11 +39,7 @@ def test_expired_token_keeps_local_work_and_a_login_resumes_sync(
 def test_revoked_device_is_wiped(new_context, live_server: Server) -> None:
     page = new_context().new_page()
     login(page, "agent3")
-    page.get_by_role("link", name="+ Nieuwe registratie").click()
-    page.get_by_role("button", name="Plaats delict onderzoek").click()
-    field = page.get_by_label("Adres plaats delict")
-    field.fill("Stationsplein 1")
-    field.blur()
+    new_registration(page, "Plaats delict onderzoek", "Adres plaats delict", "Stationsplein 1")
     wait_synced(page)
 
     admin = live_server.token("beheer1")

@@ -7,17 +7,21 @@ import json
 from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import Offline, login, sync_now, unlock, wait_synced
+from tests.e2e.helpers import (
+    Offline,
+    login,
+    new_registration,
+    record_id_of,
+    sync_now,
+    unlock,
+    wait_synced,
+)
 
 
 def new_vor_with_street(page: Page, street: str) -> str:
-    page.get_by_role("link", name="+ Nieuwe registratie").click()
-    page.get_by_role("button", name="Verkeersongeval").click()
-    field = page.get_by_label("Straat", exact=True)
-    field.fill(street)
-    field.blur()
+    new_registration(page, "Verkeersongeval", "Straat", street)
     expect(page.locator(".record-meta")).to_be_visible()
-    return page.url.split("#/r/")[1].split("?")[0]
+    return record_id_of(page)
 
 
 def edit(page: Page, label: str, value: str) -> None:

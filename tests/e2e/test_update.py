@@ -5,7 +5,14 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.helpers import login, unlock, wait_service_worker, wait_synced
+from tests.e2e.helpers import (
+    login,
+    new_registration,
+    record_id_of,
+    unlock,
+    wait_service_worker,
+    wait_synced,
+)
 
 
 def test_update_waits_for_bijwerken_and_reopens_the_draft_at_its_field(
@@ -13,11 +20,9 @@ def test_update_waits_for_bijwerken_and_reopens_the_draft_at_its_field(
     page = new_context().new_page()
     login(page, "agent2")
     wait_service_worker(page)
-    page.get_by_role("link", name="+ Nieuwe registratie").click()
-    page.get_by_role("button", name="Verkeersongeval").click()
-    street = page.get_by_label("Straat", exact=True)
-    street.fill("Domplein")  # typed, not yet committed: the field still has the focus
-    record_id = page.url.split("#/r/")[1].split("?")[0]
+    # typed, not yet committed: the field still has the focus
+    new_registration(page, "Verkeersongeval", "Straat", "Domplein", commit=False)
+    record_id = record_id_of(page)
 
     sw = live_server.dist / "sw.js"
     original = sw.read_text()

@@ -24,6 +24,7 @@ from server.registrations.validation import (
     validate_record,
     validate_set,
 )
+from tests.samples import minor_accident
 
 DOCUMENT = forms_document()
 FORMS = {form["type"]: form for form in DOCUMENT["forms"]}
@@ -161,7 +162,7 @@ def test_none_clears_any_scalar_even_a_required_one(rtype: str, key: str) -> Non
 
 
 def test_the_minor_accident_ops_validate() -> None:
-    for key, value in minor_accident_set().items():
+    for key, value in minor_accident().items():
         assert validate_set("vor", key, value) == {}, key
 
 
@@ -310,19 +311,6 @@ def test_item_date_must_be_iso() -> None:
 # -- missing_required ----------------------------------------------------------------------
 
 
-def minor_accident_set() -> dict[str, Any]:
-    """Ops' set for a minor accident: damage only, two cars, nobody hurt."""
-    return {
-        "occurred_at": "2026-11-24T09:30:00+01:00",
-        "location": {"lat": 52.0907, "lon": 5.1214, "accuracy": 8},
-        "outcome": "UMS",
-        "accident_kind": "8",
-        "narrative": "Kop-staartbotsing bij het stoplicht.",
-        "parties[p1]": {"object_type": "1", "licence_plate": "AB-123-C", "injury": "none"},
-        "parties[p2]": {"object_type": "1", "licence_plate": "XY-987-Z", "injury": "none"},
-    }
-
-
 def stored(set_: dict[str, Any]) -> dict[str, Any]:
     """The data a record holds after those ops (items as lists with ids)."""
     data: dict[str, Any] = {}
@@ -344,19 +332,19 @@ def test_a_partial_draft_lacks_the_required_fields() -> None:
 
 
 def test_a_complete_minor_accident_can_be_submitted() -> None:
-    data = stored(minor_accident_set())
+    data = stored(minor_accident())
     assert validate_record("vor", data) == {}
     assert missing_required("vor", data) == {}
 
 
 def test_required_item_fields_are_checked_per_item() -> None:
-    data = stored(minor_accident_set())
+    data = stored(minor_accident())
     data["parties"].append({"id": "p3", "licence_plate": "ZZ-00-ZZ"})
     assert missing_required("vor", data) == {"parties[p3].object_type": ["Verplicht veld"]}
 
 
 def test_removed_items_do_not_count() -> None:
-    data = stored(minor_accident_set())
+    data = stored(minor_accident())
     data["parties"] = [{"id": "p1", "removed": True}, {"id": "p2", "removed": True}]
     assert list(missing_required("vor", data)) == ["parties"]
     # a removed item's missing fields are not asked for either
@@ -366,7 +354,7 @@ def test_removed_items_do_not_count() -> None:
 
 @pytest.mark.parametrize("empty", ["", "   \n", None])
 def test_blank_text_is_missing(empty: str | None) -> None:
-    data = {**stored(minor_accident_set()), "narrative": empty}
+    data = {**stored(minor_accident()), "narrative": empty}
     assert list(missing_required("vor", data)) == ["narrative"]
 
 
