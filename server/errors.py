@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -52,6 +52,12 @@ def error_body(status: int, error: str | None = None, message: str | None = None
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul() -> None:
+        # PostgreSQL text cannot hold NUL; path parameters and query values reach queries.
+        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            raise ApiError(400, "invalid_characters", "Het adres bevat ongeldige tekens")
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
         body = error_body(exc.status, exc.error, exc.message, exc.errors, **exc.extra)

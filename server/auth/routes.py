@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from server import audit
@@ -21,10 +21,19 @@ from server.models import Device, Token, User, iso, utcnow
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Aanmelden en apparaten")
 
 
+def _printable(value: str) -> bool:
+    # Control characters (NUL above all: PostgreSQL refuses it) never belong in these.
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError("Bevat ongeldige tekens")
+    return True
+
+
 class LoginSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    username = fields.String(required=True,
+                             validate=[validate.Length(min=1, max=64), _printable])
     password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    device_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    device_name = fields.String(required=True,
+                                validate=[validate.Length(min=1, max=100), _printable])
     device_id = fields.UUID(load_default=None, allow_none=True)
 
 

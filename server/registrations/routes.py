@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from sync.merge import NotAllowed, StaleRevision, resolve, review
 from sync.model import REGISTRATION_STATUSES
 from sync.paths import as_set, parse_item_key
 
+_RECORD_ID = re.compile(r"^[0-9a-f-]{36}$")
 blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
 
 
@@ -117,7 +119,9 @@ def _encode_cursor(row: Any) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(last_id)
+        if not isinstance(last_id, str) or not _RECORD_ID.match(last_id):
+            raise ValueError(last_id)
+        return datetime.fromisoformat(at), last_id
     except (ValueError, TypeError) as exc:
         raise ApiError(400, "invalid_cursor", "Ongeldige cursor",
                        errors={"cursor": ["Ongeldige cursor"]}) from exc

@@ -193,3 +193,15 @@ def test_login_limit_is_shared_across_processes_through_redis(tmp_path: Any,
             db.session.remove()
             db.engine.dispose()
     assert codes == [401, 401, 401, 429]
+
+
+def test_nul_bytes_are_refused_before_they_reach_the_database(client: FlaskClient,
+                                                              users: Any) -> None:
+    """PostgreSQL text cannot hold NUL: a NUL anywhere a query uses it is a 4xx."""
+    response = client.post("/api/auth/login", json={"username": "agent1\u0000",
+                                                    "password": "x", "device_name": "d"})
+    assert response.status_code == 422 and "username" in response.get_json()["errors"]
+    api = login(client, "agent1")
+    assert api.get("/api/registrations/ab%00cd").status_code == 400
+    assert api.get("/api/registrations?created_by=a%00b").status_code == 400
+    assert api.post("/api/devices/x%00y/revoke").status_code == 400
