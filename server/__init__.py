@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from server import config
+from server import config, sqlite
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
 from sync.hlc import Clock
@@ -32,6 +32,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     limiter.init_app(app)

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, tuple_
-
-from server.counters import lock_counter
-from server.extensions import db
+from server import bulk
+from server.counters import advance
 from server.models import Change
 
 SEQ = "change_seq"
+_COLUMNS = ("seq", "entity", "entity_id", "team_id", "removed")
 
 
 def allocate(count: int) -> int:
-    """Reserve ``count`` positions; returns the first. Hold the lock until commit."""
-    counter = lock_counter(SEQ)
-    first = counter.value + 1
-    counter.value += count
-    return first
+    """Reserve ``count`` positions; returns the first. Held until commit."""
+    last, _ = advance(SEQ, count)
+    return last - count + 1
 
 
 def mark(entries: Iterable[tuple[str, str, int | None, bool]]) -> None:
@@ -32,16 +29,6 @@ def mark(entries: Iterable[tuple[str, str, int | None, bool]]) -> None:
     if not entries:
         return
     first = allocate(len(entries))
-    db.session.execute(
-        delete(Change).where(
-            tuple_(Change.entity, Change.entity_id).in_([(e[0], e[1]) for e in entries])
-        )
-    )
-    db.session.execute(
-        insert(Change.__table__),
-        [
-            {"seq": first + i, "entity": entity, "entity_id": entity_id, "team_id": team_id,
-             "removed": removed}
-            for i, (entity, entity_id, team_id, removed) in enumerate(entries)
-        ],
-    )
+    bulk.insert(Change.__table__, _COLUMNS,
+                [(first + i, *entry) for i, entry in enumerate(entries)],
+                upsert_on=("entity", "entity_id"))

@@ -37,6 +37,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         or os.path.join(os.path.dirname(os.path.dirname(__file__)), "pwa", "dist"),
         # Whole request bodies: an attachment plus headroom; push batches are capped by count.
         "MAX_CONTENT_LENGTH": _int("WIJKPOST_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024) + 65536,
+        # SQLite: checkpoint the write-ahead log in a thread, off the request path.
+        "SQLITE_CHECKPOINT_THREAD": os.environ.get("WIJKPOST_SQLITE_CHECKPOINT_THREAD",
+                                                   "1") == "1",
         "BEHIND_PROXY": os.environ.get("WIJKPOST_BEHIND_PROXY", "") == "1",
         "API_TITLE": "Wijkpost",
         "API_VERSION": "1",

@@ -1,20 +1,27 @@
-"""Single-row counters (change sequence, audit chain head) that writers lock until commit."""
+"""Single-row counters (change sequence, audit chain head) that writers lock until commit.
+
+``advance`` increments in one ``UPDATE ... RETURNING``: the update takes the row lock
+(PostgreSQL) inside a transaction that already holds SQLite's write lock, so the next
+writer waits until this transaction commits or rolls back.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from server.extensions import db
-from server.models import Counter
+from server import bulk
 
 
-def lock_counter(name: str, initial_text: str | None = None) -> Counter:
-    """Fetch a counter row locked until commit (FOR UPDATE; SQLite already holds its lock)."""
-    counter = db.session.execute(
-        select(Counter).where(Counter.name == name).with_for_update()
-    ).scalar_one_or_none()
-    if counter is None:
-        counter = Counter(name=name, value=0, text=initial_text)
-        db.session.add(counter)
-        db.session.flush()
-    return counter
+def advance(name: str, count: int, initial_text: str | None = None) -> tuple[int, str | None]:
+    """Add ``count`` to the counter; returns its new value and its text, locked until commit."""
+    row = bulk.execute(
+        "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value, text",
+        (count, name),
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    bulk.execute("INSERT INTO counters (name, value, text) VALUES (?, ?, ?)",
+                 (name, count, initial_text))
+    return count, initial_text
+
+
+def set_text(name: str, text: str) -> None:
+    bulk.execute("UPDATE counters SET text = ? WHERE name = ?", (text, name))

@@ -10,8 +10,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -37,29 +35,3 @@ class OrjsonProvider(JSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    """SQLite: WAL for concurrent readers, and we issue BEGIN ourselves (see below)."""
-    module = type(dbapi_connection).__module__
-    if "sqlite" not in module:
-        return
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
-    """Take SQLite's write lock at BEGIN: writers queue instead of failing with 'locked'.
-
-    It also gives the change sequence its never-skip guarantee on SQLite: transactions
-    commit in the order they allocate positions.
-    """
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -34,6 +34,9 @@ def _config(tmp: str, url: str) -> dict[str, Any]:
         "SECRET_KEY": "test",
         "ATTACHMENT_DIR": os.path.join(tmp, "attachments"),
         "RATELIMIT_ENABLED": False,
+        # one thread per test database would outlive the test; tests/api/test_sqlite.py
+        # covers the checkpoint thread
+        "SQLITE_CHECKPOINT_THREAD": False,
         **FAST_ARGON2,
     }
 

@@ -14,14 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from server.counters import lock_counter
+from server import bulk
+from server.counters import advance, set_text
 from server.extensions import db
 from server.models import AuditEntry, Counter, utcnow
 
 GENESIS = "0" * 64
 HEAD = "audit_head"
+_COLUMNS = ("id", "at", "user_id", "device_id", "action", "entity", "entity_ids", "detail",
+            "prev_hash", "hash")
 
 
 @dataclass(slots=True)
@@ -48,13 +51,13 @@ def record(events: Iterable[Event]) -> None:
     events = list(events)
     if not events:
         return
-    head = lock_counter(HEAD, GENESIS)
-    prev = head.text or GENESIS
+    last, head_hash = advance(HEAD, len(events), GENESIS)
+    prev = head_hash or GENESIS
     at = utcnow().isoformat()
     rows = []
-    for offset, event in enumerate(events, start=1):
+    for entry_id, event in enumerate(events, start=last - len(events) + 1):
         row = {
-            "id": head.value + offset,
+            "id": entry_id,
             "at": at,
             "user_id": event.user_id,
             "device_id": event.device_id,
@@ -66,10 +69,9 @@ def record(events: Iterable[Event]) -> None:
         }
         row["prev_hash"] = prev
         row["hash"] = prev = _digest(prev, row)
-        rows.append(row)
-    db.session.execute(insert(AuditEntry.__table__), rows)
-    head.value += len(rows)
-    head.text = prev
+        rows.append(tuple(row[c] for c in _COLUMNS))
+    bulk.insert(AuditEntry.__table__, _COLUMNS, rows)
+    set_text(HEAD, prev)
 
 
 def verify(batch: int = 5000) -> tuple[bool, int | None, str]:

@@ -135,8 +135,8 @@ def logout():  # type: ignore[no-untyped-def]
 def me():  # type: ignore[no-untyped-def]
     """The signed-in user, this device, and the user's devices with their last sync."""
     principal = current()
-    return {**user_json(principal.user), "device_id": principal.device.id,
-            "devices": _devices_of(principal.user)}
+    user = db.session.get(User, principal.user.id)
+    return {**user_json(user), "device_id": principal.device.id, "devices": _devices_of(user)}
 
 
 @blp.route("/devices", methods=["GET"])

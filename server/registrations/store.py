@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, insert, select, update
+from sqlalchemy import Row, Select, insert, select
 
-from server import changes
+from server import bulk, changes
 from server.extensions import db
 from server.geo import to_rd_many
 from server.models import Registration, RegistrationAttachment, Revision, User, iso
@@ -30,12 +30,37 @@ def to_record(row: Registration) -> Record:
     )
 
 
-def load(ids: Iterable[str]) -> dict[str, Registration]:
+@dataclass(slots=True)
+class Stored:
+    """A registration as the engine needs it, with who owns it."""
+
+    record: Record
+    team_id: int
+    created_by_id: int
+    created_at: datetime
+
+
+_STATE_COLUMNS = (
+    Registration.id, Registration.type, Registration.status, Registration.rev,
+    Registration.data, Registration.meta, Registration.conflicts, Registration.amendments,
+    Registration.review, Registration.team_id, Registration.created_by_id,
+    Registration.created_at,
+)
+_STATE_SQL = (
+    "SELECT id, type, status, rev, data, meta, conflicts, amendments, review, team_id, "
+    "created_by_id, created_at FROM registrations WHERE id IN "
+)
+
+
+def load_states(ids: Iterable[str]) -> dict[str, Stored]:
     ids = list(ids)
     if not ids:
         return {}
-    rows = db.session.execute(select(Registration).where(Registration.id.in_(ids))).scalars()
-    return {row.id: row for row in rows}
+    found = bulk.rows(_STATE_SQL + bulk.in_list(len(ids)), ids, _STATE_COLUMNS)
+    return {
+        row[0]: Stored(Record(*row[:9]), row[9], row[10], row[11])
+        for row in found
+    }
 
 
 # The columns of a client view, in the parameter order of ``_view``.
@@ -139,13 +164,23 @@ def photo_hashes(value: Any) -> set[str]:
     return found
 
 
+_INSERT_COLUMNS = (
+    "id", "type", "status", "rev", "team_id", "created_by_id", "data", "meta", "conflicts",
+    "amendments", "review", "open_conflicts", "lat", "lon", "accuracy", "rd_x", "rd_y",
+    "created_at", "updated_at", "submitted_at",
+)
+_REVISION_COLUMNS = (
+    "registration_id", "rev", "author_id", "device_id", "at", "hlc", "op_id", "kind", "set",
+)
+
+
 @dataclass
 class Batch:
     """Writes collected while a request applies ops, flushed in a few bulk statements."""
 
     inserts: dict[str, dict[str, Any]] = field(default_factory=dict)
     updates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    revisions: list[dict[str, Any]] = field(default_factory=list)
+    revisions: list[tuple[Any, ...]] = field(default_factory=list)
     attachment_links: set[tuple[str, str]] = field(default_factory=set)
     teams: dict[str, int] = field(default_factory=dict)
 
@@ -176,27 +211,22 @@ class Batch:
     def revision(self, record_id: str, rev: int, author_id: int, device_id: str | None,
                  at: datetime, hlc: str | None, op_id: str | None, kind: str,
                  changes_set: dict[str, Any]) -> None:
-        self.revisions.append({
-            "registration_id": record_id, "rev": rev, "author_id": author_id,
-            "device_id": device_id, "at": at, "hlc": hlc, "op_id": op_id, "kind": kind,
-            "set": changes_set,
-        })
+        self.revisions.append(
+            (record_id, rev, author_id, device_id, at, hlc, op_id, kind, changes_set))
 
     def flush(self) -> None:
         _add_rd([*self.inserts.values(), *self.updates.values()])
-        # Core statements on the tables: bulk writes without ORM bookkeeping.
-        if self.inserts:
-            db.session.execute(insert(Registration.__table__), list(self.inserts.values()))
-        if self.updates:
-            # Bulk UPDATE by primary key needs the same keys in every row.
-            by_keys: dict[frozenset[str], list[dict[str, Any]]] = {}
-            for record_id, columns in self.updates.items():
-                row = {"id": record_id, **columns}
-                by_keys.setdefault(frozenset(row), []).append(row)
-            for rows in by_keys.values():
-                db.session.execute(update(Registration), rows)
-        if self.revisions:
-            db.session.execute(insert(Revision.__table__), self.revisions)
+        table = Registration.__table__
+        bulk.insert(table, _INSERT_COLUMNS,
+                    [tuple(row[c] for c in _INSERT_COLUMNS) for row in self.inserts.values()])
+        # One UPDATE statement per set of columns (a location edit writes more of them).
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for record_id, row in self.updates.items():
+            names = tuple(name for name in row if name != "id")
+            by_columns.setdefault(names, []).append((*(row[n] for n in names), record_id))
+        for names, rows in by_columns.items():
+            bulk.update(table, names, "id", rows)
+        bulk.insert(Revision.__table__, _REVISION_COLUMNS, self.revisions)
         if self.attachment_links:
             existing = set(db.session.execute(
                 select(RegistrationAttachment.registration_id, RegistrationAttachment.sha256)

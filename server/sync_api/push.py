@@ -11,9 +11,9 @@ import hashlib
 import re
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import text
 
-from server import audit
+from server import audit, bulk
 from server.auth.tokens import Principal
 from server.extensions import db
 from server.models import Attachment, Device, ProcessedOp, utcnow
@@ -86,25 +86,17 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     ops = [p for p in parsed if isinstance(p, Op)]
     photos = {id(op): store.photo_hashes(op.set) for op in ops}
 
-    op_ids = {op.op_id for op in ops}
-    processed = {
-        row.op_id: row for row in db.session.execute(
-            select(ProcessedOp).where(ProcessedOp.op_id.in_(op_ids))
-        ).scalars()
-    } if op_ids else {}
-    rows = store.load({op.record_id for op in ops})
+    processed = _processed({op.op_id for op in ops})
+    rows = store.load_states({op.record_id for op in ops})
     hashes = set().union(*photos.values())
-    present = set(db.session.execute(
-        select(Attachment.sha256).where(Attachment.sha256.in_(hashes))
-    ).scalars()) if hashes else set()
+    present = _present(hashes) if hashes else set()
 
-    states: dict[str, Record] = {rid: store.to_record(row) for rid, row in rows.items()}
+    states: dict[str, Record] = {rid: row.record for rid, row in rows.items()}
     owners: dict[str, tuple[int, int]] = {
         rid: (row.team_id, row.created_by_id) for rid, row in rows.items()
     }
-    names = store.usernames(owner for _, owner in owners.values())
-    names[user.id] = user.username
     created: dict[str, Any] = {rid: row.created_at for rid, row in rows.items()}
+    names: dict[int, str] = {user.id: user.username}
     batch = store.Batch()
     remembered: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
@@ -117,11 +109,10 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
             continue
         first = remembered.get(op.op_id)
         if first is None and op.op_id in processed:
-            row = processed[op.op_id]
-            if row.user_id != user.id:
+            owner_id, first = processed[op.op_id]
+            if owner_id != user.id:
                 results.append(_rejected(op, 0, {"op_id": ["Dit op_id is al gebruikt"]}))
                 continue
-            first = row.result
         if first is not None:
             results.append({**first, "status": "duplicate", "first_status": first["status"]})
             continue
@@ -186,27 +177,43 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         if outcome.status in ("merged", "conflict"):
             # The full record lets the device advance its base_rev (not remembered: a
             # duplicate answer repeats the result, and the next pull brings the record).
+            if owner[1] not in names:
+                names.update(store.usernames([owner[1]]))
             result = {**result, "record": store.view(
                 new, owner[0], names.get(owner[1], ""), created[op.record_id], now)}
         results.append(result)
         written.append((op.record_id, op.op_id, new.rev))
 
     batch.flush()
-    if remembered:
-        db.session.execute(insert(ProcessedOp.__table__), [
-            {"op_id": op_id, "user_id": user.id, "device_id": device.id, "result": result,
-             "at": now}
-            for op_id, result in remembered.items()
-        ])
+    bulk.insert(ProcessedOp.__table__, ("op_id", "user_id", "device_id", "result", "at"),
+                [(op_id, user.id, device.id, result, now)
+                 for op_id, result in remembered.items()])
     if written:
         # One entry per push names every record written, with the op and new rev of each.
         events.append(audit.Event("write", user.id, device.id, "registration",
                                   [w[0] for w in written],
                                   {"ops": [[w[1], w[2]] for w in written]}))
     audit.record(events)
-    db.session.query(Device).filter(Device.id == device.id).update({"last_sync_at": now})
+    bulk.update(Device.__table__, ("last_sync_at",), "id", [(now, device.id)])
     db.session.commit()
     return {"results": results, "hlc": str(clock.now())}
+
+
+def _processed(op_ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Ops already processed: op_id → (user id, first result)."""
+    if not op_ids:
+        return {}
+    found = bulk.rows(
+        f"SELECT op_id, user_id, result FROM processed_ops WHERE op_id IN "
+        f"{bulk.in_list(len(op_ids))}", list(op_ids),
+        (ProcessedOp.op_id, ProcessedOp.user_id, ProcessedOp.result))
+    return {op_id: (user_id, result) for op_id, user_id, result in found}
+
+
+def _present(hashes: set[str]) -> set[str]:
+    found = bulk.rows(f"SELECT sha256 FROM attachments WHERE sha256 IN {bulk.in_list(len(hashes))}",
+                      list(hashes), (Attachment.sha256,))
+    return {sha for (sha,) in found}
 
 
 def _rejected(op: Op, rev: int, errors: dict[str, Any], reason: str | None = None
