@@ -1,11 +1,14 @@
 """Statements sent straight to the database driver, for the sync hot path.
 
 A push writes hundreds of rows and a pull reads hundreds; SQLAlchemy's per-statement and
-per-row handling cost more there than the database itself (about 0.3 ms a statement on
-these machines). Rows go to the driver as tuples in one ``executemany`` per table; each
-value is converted by its column type's own bind processor (JSON, datetimes on SQLite,
-booleans), looked up once per statement shape, so stored values are exactly what the ORM
-would have written. Statements are written with ``?`` placeholders and adapted to the
+per-row handling cost more there than the database itself (a few hundred microseconds a
+statement on these machines). These helpers run on the driver cursor of the session's
+own connection, inside the session's transaction (begun first, so SQLite's write lock and
+PostgreSQL's row locks behave as for any other statement).
+
+Values are converted by their column type's own processors (JSON, datetimes on SQLite,
+booleans), looked up once per statement shape, so stored and read values are exactly what
+the ORM would have written and read. Statements use ``?`` placeholders, adapted to the
 driver's style.
 """
 
@@ -17,19 +20,71 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeEngine
 
 from server.extensions import db, json_dumps
 
-Processor = Callable[[Any], Any] | None
+Typed = Column[Any] | TypeEngine[Any] | InstrumentedAttribute[Any]
+# (position in the row, converter, whether equal values repeat and are converted once)
+Binders = tuple[tuple[int, Callable[[Any], Any], bool], ...]
+
+
+def _cursor() -> tuple[Dialect, Any]:
+    conn = db.session.connection()  # begins the session's transaction if needed
+    return conn.dialect, conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
 @lru_cache(maxsize=256)
-def _processors(dialect: Dialect, table: Table, columns: tuple[str, ...]
-                ) -> tuple[tuple[int, Callable[[Any], Any], bool], ...]:
-    """(position, converter, repeats) for each column whose values need converting.
+def _adapt(dialect: Dialect, sql: str) -> str:
+    return sql if dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
-    JSON becomes its text, as the JSON type's own processor would write it; other values
-    (datetimes on SQLite, mostly the same ``now`` in every row) are converted once per
+
+@lru_cache(maxsize=256)
+def _result_processors(dialect: Dialect, columns: tuple[Typed, ...]
+                       ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    types = [c if isinstance(c, TypeEngine) else c.type for c in columns]
+    procs = [t.dialect_impl(dialect).result_processor(dialect, None) for t in types]
+    return tuple((i, p) for i, p in enumerate(procs) if p is not None)
+
+
+def rows(sql: str, params: Sequence[Any], columns: tuple[Typed, ...]) -> list[tuple[Any, ...]]:
+    """Run ``sql``; its rows, each value read as the matching column (or type) of
+    ``columns`` reads it: JSON decoded, datetimes parsed on SQLite."""
+    dialect, cursor = _cursor()
+    cursor.execute(_adapt(dialect, sql), tuple(params))
+    fetched = cursor.fetchall()
+    procs = _result_processors(dialect, columns)
+    if not procs:
+        return [tuple(row) for row in fetched]
+    converted = []
+    for row in fetched:
+        values = list(row)
+        for index, proc in procs:
+            if values[index] is not None:
+                values[index] = proc(values[index])
+        converted.append(tuple(values))
+    return converted
+
+
+def execute(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run one statement without value conversion; the rows it returns, if any."""
+    dialect, cursor = _cursor()
+    cursor.execute(_adapt(dialect, sql), tuple(params))
+    return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+
+def in_list(count: int) -> str:
+    """``(?, ?, ...)`` for an IN clause of ``count`` values."""
+    return "(" + ", ".join(["?"] * count) + ")"
+
+
+@lru_cache(maxsize=256)
+def _binders(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> Binders:
+    """Converters of the columns whose values need one.
+
+    JSON becomes its text, as the JSON type's own processor writes it; other values
+    (datetimes on SQLite: mostly the same ``now`` in every row) are converted once per
     distinct value.
     """
     found = []
@@ -44,111 +99,58 @@ def _processors(dialect: Dialect, table: Table, columns: tuple[str, ...]
     return tuple(found)
 
 
-def _mark(dialect: Dialect) -> str:
-    return "?" if dialect.paramstyle == "qmark" else "%s"
-
-
-@lru_cache(maxsize=256)
-def _adapt(dialect: Dialect, sql: str) -> str:
-    return sql if dialect.paramstyle == "qmark" else sql.replace("?", "%s")
-
-
-def execute(sql: str, params: Sequence[Any] = ()) -> Any:
-    """Run one statement (``?`` placeholders) in the session's transaction; its result."""
-    conn = db.session.connection()
-    return conn.exec_driver_sql(_adapt(conn.dialect, sql), tuple(params))
-
-
-@lru_cache(maxsize=256)
-def _result_processors(dialect: Dialect, columns: tuple[Column[Any], ...]
-                       ) -> tuple[Processor, ...]:
-    return tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-
-
-def rows(sql: str, params: Sequence[Any], columns: tuple[Column[Any], ...]
-         ) -> list[tuple[Any, ...]]:
-    """The rows of a SELECT whose result columns are ``columns``, as their types read them
-    (JSON decoded, datetimes parsed on SQLite)."""
-    conn = db.session.connection()
-    result = conn.exec_driver_sql(_adapt(conn.dialect, sql), tuple(params))
-    procs = _result_processors(conn.dialect, columns)
-    if not any(procs):
-        return [tuple(row) for row in result]
-    return [
-        tuple(value if proc is None or value is None else proc(value)
-              for proc, value in zip(procs, row, strict=True))
-        for row in result
-    ]
-
-
-def in_list(count: int) -> str:
-    """``(?, ?, ...)`` for an IN clause of ``count`` values."""
-    return "(" + ", ".join(["?"] * count) + ")"
-
-
-def _placeholders(dialect: Dialect, count: int) -> str:
-    return ", ".join([_mark(dialect)] * count)
-
-
-def _convert(processors: tuple[tuple[int, Callable[[Any], Any], bool], ...],
-             rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+def _convert(binders: Binders, rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
     converted = []
     seen: dict[tuple[int, Any], Any] = {}
     for row in rows:
         values = list(row)
-        for index, proc, repeats in processors:
+        for index, proc, repeats in binders:
             value = values[index]
-            if value is None and repeats:
-                continue
-            if repeats:
+            if not repeats:
+                values[index] = proc(value)
+            elif value is not None:
                 key = (index, value)
                 if key not in seen:
                     seen[key] = proc(value)
                 values[index] = seen[key]
-            else:
-                values[index] = proc(value)
         converted.append(tuple(values))
     return converted
 
 
+def _q(name: str) -> str:
+    """A quoted identifier (``set`` and ``at`` are column names here)."""
+    return f'"{name}"'
+
+
 @lru_cache(maxsize=256)
-def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...],
-                conflict: tuple[tuple[str, ...], tuple[str, ...]] | None) -> str:
-    prep = dialect.identifier_preparer
-    names = ", ".join(prep.quote(c) for c in columns)
-    sql = (f"INSERT INTO {prep.format_table(table)} ({names}) "
-           f"VALUES ({_placeholders(dialect, len(columns))})")
-    if conflict is not None:
-        keys, updated = conflict
-        sets = ", ".join(f"{prep.quote(c)} = excluded.{prep.quote(c)}" for c in updated)
-        sql += f" ON CONFLICT ({', '.join(prep.quote(k) for k in keys)}) DO UPDATE SET {sets}"
+def _insert_sql(table: Table, columns: tuple[str, ...], upsert_on: tuple[str, ...] | None
+                ) -> str:
+    sql = (f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, columns))}) "
+           f"VALUES ({', '.join(['?'] * len(columns))})")
+    if upsert_on is not None:
+        sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in columns if c not in upsert_on)
+        sql += f" ON CONFLICT ({', '.join(map(_q, upsert_on))}) DO UPDATE SET {sets}"
     return sql
 
 
 def insert(table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]],
            upsert_on: tuple[str, ...] | None = None) -> None:
-    """INSERT ``rows`` (tuples in ``columns`` order) in the session's transaction.
+    """INSERT ``rows`` (tuples in ``columns`` order) in one ``executemany``.
 
     With ``upsert_on`` (the columns of a unique constraint) a row that exists is updated
     in place with the other columns (``ON CONFLICT ... DO UPDATE``, SQLite and PostgreSQL).
     """
     if not rows:
         return
-    conn = db.session.connection()
-    dialect = conn.dialect
-    conflict = None
-    if upsert_on is not None:
-        conflict = (upsert_on, tuple(c for c in columns if c not in upsert_on))
-    sql = _insert_sql(dialect, table, columns, conflict)
-    conn.exec_driver_sql(sql, _convert(_processors(dialect, table, columns), rows))
+    dialect, cursor = _cursor()
+    sql = _adapt(dialect, _insert_sql(table, columns, upsert_on))
+    cursor.executemany(sql, _convert(_binders(dialect, table, columns), rows))
 
 
 @lru_cache(maxsize=256)
-def _update_sql(dialect: Dialect, table: Table, columns: tuple[str, ...], key: str) -> str:
-    prep = dialect.identifier_preparer
-    mark = _mark(dialect)
-    sets = ", ".join(f"{prep.quote(c)} = {mark}" for c in columns)
-    return f"UPDATE {prep.format_table(table)} SET {sets} WHERE {prep.quote(key)} = {mark}"
+def _update_sql(table: Table, columns: tuple[str, ...], key: str) -> str:
+    sets = ", ".join(f"{_q(c)} = ?" for c in columns)
+    return f"UPDATE {_q(table.name)} SET {sets} WHERE {_q(key)} = ?"
 
 
 def update(table: Table, columns: tuple[str, ...], key: str,
@@ -156,7 +158,6 @@ def update(table: Table, columns: tuple[str, ...], key: str,
     """UPDATE by ``key``: each row is the values of ``columns`` followed by the key value."""
     if not rows:
         return
-    conn = db.session.connection()
-    dialect = conn.dialect
-    sql = _update_sql(dialect, table, columns, key)
-    conn.exec_driver_sql(sql, _convert(_processors(dialect, table, (*columns, key)), rows))
+    dialect, cursor = _cursor()
+    sql = _adapt(dialect, _update_sql(table, columns, key))
+    cursor.executemany(sql, _convert(_binders(dialect, table, (*columns, key)), rows))

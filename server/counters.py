@@ -12,12 +12,12 @@ from server import bulk
 
 def advance(name: str, count: int, initial_text: str | None = None) -> tuple[int, str | None]:
     """Add ``count`` to the counter; returns its new value and its text, locked until commit."""
-    row = bulk.execute(
+    found = bulk.execute(
         "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value, text",
         (count, name),
-    ).first()
-    if row is not None:
-        return row[0], row[1]
+    )
+    if found:
+        return found[0][0], found[0][1]
     bulk.execute("INSERT INTO counters (name, value, text) VALUES (?, ?, ?)",
                  (name, count, initial_text))
     return count, initial_text

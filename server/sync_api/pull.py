@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import func, or_, select
-
-from server import audit
+from server import audit, bulk
 from server.auth.tokens import Principal
 from server.errors import ApiError
 from server.extensions import db
@@ -48,50 +46,60 @@ def parse_cursor(cursor: str | None) -> tuple[int, str | None]:
     return int(seq_text), scope_hash
 
 
+_CHANGE_COLUMNS = (Change.seq, Change.entity, Change.entity_id, Change.removed)
+
+
+def _visible(scope: str, team_id: int | None) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE condition (after ``seq > ?``) of the changes a scope may see."""
+    if scope == "all":
+        return "", ()
+    return " AND (team_id = ? OR team_id IS NULL)", (team_id,)
+
+
 def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]:
     scope = scope_of(principal)
     since, scope_hash = parse_cursor(cursor)
-    floor_row = db.session.get(Counter, FLOOR)
-    floor = floor_row.value if floor_row else 0
+    floor_row = bulk.rows("SELECT value FROM counters WHERE name = ?", (FLOOR,),
+                          (Counter.value,))
+    floor = floor_row[0][0] if floor_row else 0
     reset = False
     if scope_hash is not None and (scope_hash != _scope_hash(scope) or since < floor):
         since, reset = 0, True
 
-    visible = Change.seq > since
-    if scope != "all":
-        team_id = principal.user.team_id
-        visible = visible & or_(Change.team_id == team_id, Change.team_id.is_(None))
-    rows = list(db.session.execute(
-        select(Change).where(visible).order_by(Change.seq).limit(limit + 1)).scalars())
+    condition, params = _visible(scope, principal.user.team_id)
+    rows = bulk.rows(
+        f"SELECT seq, entity, entity_id, removed FROM changes WHERE seq > ?{condition} "
+        f"ORDER BY seq LIMIT ?", (since, *params, limit + 1), _CHANGE_COLUMNS)
     more = len(rows) > limit
     rows = rows[:limit]
     # How many follow this page, so a device can show "n of m" during a long pull; capped so
     # that counting stays cheap however far behind the device is.
-    remaining = db.session.execute(
-        select(func.count()).select_from(
-            select(Change.seq).where(visible, Change.seq > rows[-1].seq)
-            .limit(REMAINING_CAP).subquery())
-    ).scalar_one() if more else 0
+    remaining = bulk.rows(
+        f"SELECT count(*) FROM (SELECT seq FROM changes WHERE seq > ?{condition} "
+        f"LIMIT {REMAINING_CAP}) AS later", (rows[-1][0], *params), (Change.seq,)
+    )[0][0] if more else 0
 
-    registration_ids = [c.entity_id for c in rows if c.entity == "registration" and not c.removed]
-    records = store.load_views(registration_ids)
+    registration_ids = [
+        entity_id for _, entity, entity_id, removed in rows
+        if entity == "registration" and not removed
+    ]
+    records = store.load_wire_views(registration_ids)
     changes: list[dict[str, Any]] = []
-    for change in rows:
-        if change.entity == "registration":
-            record = records.get(change.entity_id)
+    for _, entity, entity_id, _removed in rows:
+        if entity == "registration":
+            record = records.get(entity_id)
             if record is None:
-                changes.append({"entity": "registration", "id": change.entity_id,
+                changes.append({"entity": "registration", "id": entity_id,
                                 "op": "remove", "rev": None, "record": None})
             else:
-                changes.append({"entity": "registration", "id": record["id"],
+                changes.append({"entity": "registration", "id": entity_id,
                                 "op": "upsert", "rev": record["rev"], "record": record})
-    next_seq = rows[-1].seq if rows else since
+    next_seq = rows[-1][0] if rows else since
     if registration_ids:
         audit.record([audit.Event("read", principal.user.id, principal.device.id,
                                   "registration", registration_ids, {"via": "pull"})])
     if not more:
-        db.session.query(Device).filter(Device.id == principal.device.id).update(
-            {"last_sync_at": utcnow()})
+        bulk.update(Device.__table__, ("last_sync_at",), "id", [(utcnow(), principal.device.id)])
     db.session.commit()
     reply: dict[str, Any] = {"changes": changes, "cursor": make_cursor(next_seq, scope),
                              "more": more, "remaining": remaining}
