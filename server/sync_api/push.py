@@ -28,6 +28,7 @@ _OP_KEYS = frozenset({"op_id", "record_id", "type", "base_rev", "set", "hlc"})
 WRITER_ROLES = ("agent", "teamleider")
 # Results a retry could change: not remembered, so the same op_id may come again.
 _RETRYABLE = frozenset({"missing_attachment", "not_found"})
+_TYPES = frozenset(validation.registration_types())
 
 
 def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any]:
@@ -36,15 +37,14 @@ def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any
         return {"op_id": None, "record_id": None, "status": "rejected", "rev": 0,
                 "errors": {"op": ["Een operatie moet een object zijn"]}}
     errors: dict[str, list[str]] = {}
-    unknown = set(raw) - _OP_KEYS
-    if unknown:
-        errors.update({k: ["Onbekend veld"] for k in sorted(unknown)})
+    if not _OP_KEYS.issuperset(raw):
+        errors.update({k: ["Onbekend veld"] for k in sorted(set(raw) - _OP_KEYS)})
     op_id, record_id = raw.get("op_id"), raw.get("record_id")
     if not isinstance(op_id, str) or not _ID.match(op_id):
         errors["op_id"] = ["op_id moet een UUID zijn"]
     if not isinstance(record_id, str) or not _UUID.match(record_id):
         errors["record_id"] = ["record_id moet een UUID zijn"]
-    if raw.get("type") not in validation.registration_types():
+    if raw.get("type") not in _TYPES:
         errors["type"] = ["Onbekend registratietype"]
     base_rev = raw.get("base_rev")
     if not isinstance(base_rev, int) or isinstance(base_rev, bool) or not 0 <= base_rev < 2**31:
@@ -63,10 +63,8 @@ def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any
                 "record_id": record_id if isinstance(record_id, str) else None,
                 "status": "rejected", "rev": 0, "errors": errors}
     assert stamp is not None
-    stamp = clock.clamp(stamp)
-    clock.observe(stamp)
     return Op(op_id=op_id, record_id=record_id.lower(), type=raw["type"], base_rev=base_rev,
-              set=raw["set"], hlc=stamp, device=principal.device.id,
+              set=raw["set"], hlc=clock.clamp(stamp), device=principal.device.id,
               author=principal.user.username)
 
 
@@ -84,6 +82,9 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     at = now.isoformat()
     parsed = [parse_op(raw, principal, clock) for raw in raw_ops]
     ops = [p for p in parsed if isinstance(p, Op)]
+    if ops:
+        # Adopting the newest stamp once is adopting each in turn: the clock only moves up.
+        clock.observe(max(op.hlc for op in ops))
     photos = {id(op): store.photo_hashes(op.set) for op in ops}
 
     processed = _processed({op.op_id for op in ops})

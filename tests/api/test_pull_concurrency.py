@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from server import changes
 from server.extensions import db
@@ -22,26 +21,22 @@ def test_pull_does_not_skip_a_change_still_committing(app: Flask, agent1: Api,
     assert created["status"] == "applied"
     cursor = agent2.pull_all()["cursor"]
 
-    # A slow writer takes the next change position for the record and does not commit yet.
-    slow = Session(bind=db.engine)
+    # A slow writer takes the next change position for the record and does not commit yet:
+    # the code path every writer uses, in a thread with its own session and connection.
     with app.app_context():
         team_id = agent1.login["user"]["team"]["id"]
-    from sqlalchemy import select
+    allocated, release = threading.Event(), threading.Event()
 
-    from server.models import Change, Counter
+    def slow_writer() -> None:
+        with app.app_context():
+            changes.mark([("registration", slow_id, team_id, False)])
+            allocated.set()
+            release.wait(10)
+            db.session.commit()
 
-    def allocate_in(session: Session) -> None:
-        # The same code path writers use, on a separate connection.
-        counter = session.execute(
-            select(Counter).where(Counter.name == changes.SEQ).with_for_update()
-        ).scalar_one()
-        counter.value += 1
-        session.execute(Change.__table__.delete().where(Change.entity_id == slow_id))
-        session.execute(Change.__table__.insert().values(
-            seq=counter.value, entity="registration", entity_id=slow_id, team_id=team_id,
-            removed=False))
-
-    allocate_in(slow)
+    slow_thread = threading.Thread(target=slow_writer)
+    slow_thread.start()
+    assert allocated.wait(10)
 
     # separate clients: each thread is its own device connection
     writer_api = Api(app.test_client(), agent2.login)
@@ -67,8 +62,8 @@ def test_pull_does_not_skip_a_change_still_committing(app: Flask, agent1: Api,
     reader_thread = threading.Thread(target=reader)
     reader_thread.start()
     time.sleep(0.3)
-    slow.commit()
-    slow.close()
+    release.set()
+    slow_thread.join(10)
     writer_thread.join(10)
     reader_thread.join(10)
     assert results["fast"][0]["status"] == "applied"
