@@ -19,6 +19,7 @@ from server import bulk, changes
 from server.extensions import db
 from server.geo import to_rd_many
 from server.models import Registration, RegistrationAttachment, Revision, User, iso
+from server.registrations.forms import FORMS, FormDef
 from sync.model import Record
 
 LOCATION_FIELDS = {"vor": "location", "pdo": "scene_location", "gtpa": "location"}
@@ -174,19 +175,44 @@ def _add_rd(rows: Iterable[dict[str, Any]]) -> None:
         row["rd_x"], row["rd_y"] = x, y
 
 
-def photo_hashes(value: Any) -> set[str]:
-    """Attachment hashes an op value refers to (photo fields anywhere in it)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
+def _photo_fields(form: FormDef) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """The photo fields of a form: top-level names, and per group its items' photo fields."""
+    scalars = frozenset(f.name for f in form.fields if f.kind == "photo")
+    groups = {
+        f.name: names for f in form.fields if f.kind == "group"
+        if (names := tuple(i.name for i in f.fields if i.kind == "photo"))
+    }
+    return scalars, groups
+
+
+_PHOTO_FIELDS = {form.type: _photo_fields(form) for form in FORMS}
+
+
+def _photo_hash(value: Any) -> str | None:
+    if isinstance(value, dict) and "content_type" in value:
         sha = value.get("sha256")
-        if isinstance(sha, str) and "content_type" in value:
-            found.add(sha)
-        for inner in value.values():
-            if isinstance(inner, dict | list):
-                found |= photo_hashes(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= photo_hashes(inner)
+        if isinstance(sha, str):
+            return sha
+    return None
+
+
+def photo_hashes(rtype: str, op_set: dict[str, Any]) -> set[str]:
+    """Attachment hashes the photo fields of an op's ``set`` refer to (before validation:
+    a malformed value is left to the validation of its field)."""
+    scalars, groups = _PHOTO_FIELDS.get(rtype, (frozenset(), {}))
+    found: set[str] = set()
+    for key, value in op_set.items():
+        if key in scalars:
+            names: tuple[str | None, ...] = (None,)
+        else:
+            group, bracket, _ = key.partition("[")
+            if not bracket or group not in groups or not isinstance(value, dict):
+                continue
+            names = groups[group]
+        for name in names:
+            sha = _photo_hash(value if name is None else value.get(name))
+            if sha is not None:
+                found.add(sha)
     return found
 
 

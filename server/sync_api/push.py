@@ -85,7 +85,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     if ops:
         # Adopting the newest stamp once is adopting each in turn: the clock only moves up.
         clock.observe(max(op.hlc for op in ops))
-    photos = {id(op): store.photo_hashes(op.set) for op in ops}
+    photos = {id(op): store.photo_hashes(op.type, op.set) for op in ops}
 
     processed = _processed({op.op_id for op in ops})
     rows = store.load_states({op.record_id for op in ops})

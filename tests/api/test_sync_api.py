@@ -276,6 +276,13 @@ def test_photo_upload_then_op_and_missing_attachment(agent1: Api, agent2: Api,
     assert agent2.get(f"/api/attachments/{sha}").data == JPEG
     assert agent3.get(f"/api/attachments/{sha}").status_code == 404
 
+    # a top-level photo field (the accident sketch) is checked the same way
+    unknown = hashlib.sha256(b"nog niet geupload").hexdigest()
+    [sketch] = agent1.push(agent1.op(new_id(), {"sketch": {"sha256": unknown,
+                                                           "content_type": "image/png"}}))
+    assert sketch["reason"] == "missing_attachment"
+    assert sketch["errors"] == {"missing_attachment": [unknown]}
+
 
 def test_attachment_checks(agent1: Api) -> None:
     sha = hashlib.sha256(JPEG).hexdigest()
