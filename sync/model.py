@@ -41,7 +41,8 @@ class Record:
     says who last set a path and at which revision each device last touched it;
     ``meta["d"][device]`` is the last revision each device wrote; ``meta["g"][item
     path]`` keeps the fields of a removed item so a concurrent edit that wins can bring
-    the whole item back.
+    the whole item back. A path entry is never changed in place (a change replaces it), so
+    one entry may stand for several paths, as the paths of a new record share one.
     """
 
     id: str

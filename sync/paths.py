@@ -14,8 +14,10 @@ _ITEM_KEY = re.compile(r"^([a-z][a-z0-9_]{0,63})\[([A-Za-z0-9_-]{1,64})\]$")
 
 def parse_item_key(key: str) -> tuple[str, str] | None:
     """``parties[p1]`` → ``("parties", "p1")``; a scalar name → None."""
+    if "[" not in key:
+        return None  # a scalar name: skip the pattern (this runs for every key of a push)
     match = _ITEM_KEY.match(key)
-    return (match.group(1), match.group(2)) if match else None
+    return (match[1], match[2]) if match else None
 
 
 def as_set(field: str, value: object) -> tuple[str, object]:
