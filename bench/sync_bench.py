@@ -1,8 +1,8 @@
 """Sync throughput: 10,000 ops from 50 devices, batched, against one request per op.
 
-Starts the real server (``flask run``) on a temporary SQLite database (or DATABASE_URL)
-and talks HTTP to it over loopback with keep-alive, as devices do. Each op creates one
-accident registration of about 1.5 KB of JSON. It prints ops/s for batched push (100 ops
+Starts the real server (gunicorn, as ``make run`` serves) on a temporary SQLite database
+(or DATABASE_URL) and talks HTTP to it over loopback with keep-alive, as devices do. Each
+op creates one accident registration of about 1.5 KB of JSON. It prints ops/s for batched push (100 ops
 a request) and paged pull (100 changes a page), and the ratio against a naive baseline
 measured in the same run: one request (one transaction) per op, one change per page.
 
@@ -25,7 +25,7 @@ import uuid
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLASK = os.path.join(ROOT, ".venv", "bin", "flask")
+GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
 
 
 def free_port() -> int:
@@ -92,9 +92,11 @@ def start_server(db_url: str, instance: str) -> tuple[subprocess.Popen[bytes], i
             make_user(f"bench{index}", "agent", "bench-wachtwoord", "Bench")
         db.session.commit()
         db.engine.dispose()
-    server = subprocess.Popen([FLASK, "--app", "server", "run", "--port", str(port),
-                               "--with-threads"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    # Served as `make run` serves it: gunicorn and the production WSGI module.
+    server = subprocess.Popen([GUNICORN, "--workers", "1", "--threads", "8",
+                               "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=ROOT)
     for _ in range(100):
         try:
             Http(port).call("GET", "/health")

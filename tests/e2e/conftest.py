@@ -87,8 +87,11 @@ class Server:
                            stdout=self.log, stderr=subprocess.STDOUT)
 
     def start(self) -> None:
+        # Served as `make run` serves it.
+        gunicorn = Path(sys.executable).parent / "gunicorn"
         self.proc = subprocess.Popen(
-            [*self.flask, "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-reload"],
+            [str(gunicorn), "--workers", "1", "--threads", "8", "--graceful-timeout", "2",
+             "--bind", f"127.0.0.1:{self.port}", "server.wsgi:app"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
