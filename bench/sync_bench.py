@@ -2,9 +2,10 @@
 
 Starts the real server (gunicorn, as ``make run`` serves) on a temporary SQLite database
 (or DATABASE_URL) and talks HTTP to it over loopback with keep-alive, as devices do. Each
-op creates one accident registration of about 1.5 KB of JSON. It prints ops/s for batched push (100 ops
-a request) and paged pull (100 changes a page), and the ratio against a naive baseline
-measured in the same run: one request (one transaction) per op, one change per page.
+op creates one accident registration of about 1.5 KB of JSON. It prints ops/s for batched
+push (100 ops a request) and paged pull (100 changes a page), and the ratio against a
+naive baseline measured in the same run: one request (one transaction) per op, one change
+per page.
 
     .venv/bin/python bench/sync_bench.py [--ops 10000] [--devices 50] [--baseline 1000]
 """
