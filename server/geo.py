@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 from pyproj import Transformer
 
-# pyproj builds a new PROJ transformer in every thread that uses one (tens of
-# milliseconds); a threaded server starts a thread per request. One long-lived thread
-# owns the transformer and converts a request's points in one call.
-_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rd-new")
+# A PROJ transformer is tied to the thread that uses it: using one from another thread
+# rebuilds it there (about 0.1 s). Each thread keeps its own; gunicorn's threads live as
+# long as the worker, so each pays that once, and a conversion costs about 1 µs a point.
+_local = threading.local()
 
 
-@lru_cache(maxsize=1)
 def _to_rd() -> Transformer:
-    return Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
-
-
-def _convert(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    xs, ys = _to_rd().transform([p[1] for p in points], [p[0] for p in points])
-    return [(round(x, 3), round(y, 3)) for x, y in zip(xs, ys, strict=True)]
+    transformer = getattr(_local, "to_rd", None)
+    if transformer is None:
+        transformer = _local.to_rd = Transformer.from_crs("EPSG:4326", "EPSG:28992",
+                                                          always_xy=True)
+    return transformer
 
 
 def to_rd_many(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """[(lat, lon)] in WGS84 → [(x, y)] in RD New metres, rounded to a millimetre."""
     if not points:
         return []
-    return _worker.submit(_convert, list(points)).result()
+    xs, ys = _to_rd().transform([p[1] for p in points], [p[0] for p in points])
+    return [(round(x, 3), round(y, 3)) for x, y in zip(xs, ys, strict=True)]

@@ -57,25 +57,37 @@ def reject(errors: dict[str, list[str]], amendment: dict[str, Any] | None = None
     return Outcome(status="rejected", errors=errors, amendment=amendment)
 
 
-def apply_op(record: Record | None, op: Op, rules: Rules, at: str) -> Outcome:
+def check_op(op: Op, rules: Rules) -> dict[str, list[str]]:
+    """The errors of ``op``'s keys and values, which do not depend on any record.
+
+    A server can run this before it takes a lock and pass the result to ``apply_op`` as
+    ``checked``, so the work that must be serialised is only the merge itself.
+    """
+    return _validate(op.type, op, rules)
+
+
+def apply_op(record: Record | None, op: Op, rules: Rules, at: str,
+             checked: dict[str, list[str]] | None = None) -> Outcome:
     """Apply ``op`` to ``record`` (None for a record the server has not seen).
 
-    ``at`` is the server time written on amendments and conflict values.
+    ``at`` is the server time written on amendments and conflict values; ``checked`` is
+    ``check_op(op, rules)`` when the caller ran it already.
     """
     if record is None:
         if op.base_rev != 0:
             return reject({"record_id": ["not_found"]})
-        return _apply_create(op, rules, at)
-    return _apply_general(record, op, rules, at)
+        return _apply_create(op, rules, at, checked)
+    return _apply_general(record, op, rules, at, checked)
 
 
-def _apply_general(record: Record, op: Op, rules: Rules, at: str) -> Outcome:
+def _apply_general(record: Record, op: Op, rules: Rules, at: str,
+                   checked: dict[str, list[str]] | None = None) -> Outcome:
     """The merge of any op into an existing record (or an empty one made by ``new_record``)."""
     if op.type != record.type:
         return reject({"type": ["Type past niet bij de bestaande registratie"]})
     if op.base_rev > record.rev:
         return reject({"base_rev": ["base_rev ligt na de huidige revisie van de registratie"]})
-    errors = _validate(record.type, op, rules)
+    errors = _validate(record.type, op, rules) if checked is None else checked
     if errors:
         return reject(errors)
     return _merge_valid(record, op, rules, at)
@@ -147,14 +159,15 @@ def _merge_valid(record: Record, op: Op, rules: Rules, at: str) -> Outcome:
     )
 
 
-def _apply_create(op: Op, rules: Rules, at: str) -> Outcome:
+def _apply_create(op: Op, rules: Rules, at: str,
+                  checked: dict[str, list[str]] | None = None) -> Outcome:
     """A record the server has not seen yet (``base_rev`` 0, checked by the caller).
 
     Nothing is concurrent with the first op of a record, so every key wins and data, meta
     and changes can be built directly, in the order ``_merge_valid`` builds them. Inputs
     whose effect depends on that order (see ``_build_new``) take the general merge.
     """
-    errors = _validate(op.type, op, rules)
+    errors = _validate(op.type, op, rules) if checked is None else checked
     if errors:
         return reject(errors)
     built = _build_new(op)

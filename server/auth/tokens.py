@@ -108,6 +108,9 @@ def require_auth(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = authenticate()
+            # End the lookup's transaction: on SQLite it holds the write lock, which a view
+            # should hold only while it reads and writes what it changes.
+            db.session.commit()
             if roles and principal.user.role not in roles:
                 raise ApiError(403)
             g.principal = principal

@@ -19,7 +19,7 @@ from server.extensions import db
 from server.models import Attachment, Device, ProcessedOp, utcnow
 from server.registrations import store, validation
 from sync.hlc import HLC, Clock
-from sync.merge import apply_op
+from sync.merge import apply_op, check_op
 from sync.model import Op, Record
 
 _ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -77,16 +77,19 @@ def _lock_device(device_id: str) -> None:
 
 def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, Any]:
     user, device = principal.user, principal.device
-    _lock_device(device.id)
-    now = utcnow()
-    at = now.isoformat()
     parsed = [parse_op(raw, principal, clock) for raw in raw_ops]
     ops = [p for p in parsed if isinstance(p, Op)]
     if ops:
         # Adopting the newest stamp once is adopting each in turn: the clock only moves up.
         clock.observe(max(op.hlc for op in ops))
     photos = {id(op): store.photo_hashes(op.type, op.set) for op in ops}
+    # Keys and values are checked before the write transaction begins: on SQLite it holds
+    # the database's write lock, so other pushes wait only for the merge and the writes.
+    checked = {id(op): check_op(op, validation) for op in ops}
 
+    _lock_device(device.id)
+    now = utcnow()
+    at = now.isoformat()
     processed = _processed({op.op_id for op in ops})
     rows = store.load_states({op.record_id for op in ops})
     hashes = set().union(*photos.values())
@@ -134,7 +137,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
                 {"missing_attachment": sorted(missing)}, "missing_attachment"))
             continue
 
-        outcome = apply_op(state, op, validation, at)
+        outcome = apply_op(state, op, validation, at, checked[id(op)])
         if outcome.status == "rejected":
             rev = state.rev if state else 0
             reason = "not_found" if outcome.errors.get("record_id") == ["not_found"] else None
