@@ -17,7 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.hlc import HLC
-from sync.merge import _apply_general, _build_new, apply_op, new_record, resolve
+from sync.merge import (
+    _apply_general,
+    _build_new,
+    apply_op,
+    check_op,
+    new_record,
+    resolve,
+)
 from sync.model import Op, Outcome, Record
 
 AT = "2026-11-24T10:00:00+00:00"
@@ -130,6 +137,13 @@ def test_create_gives_the_outcome_of_the_general_merge(
     assert snapshot(fast) == snapshot(general)
     # every key still goes through the rules, once
     assert fast_rules.calls == general_rules.calls
+    # checked ahead (as the server does before its write lock): the same outcome
+    ahead_rules = Rules(strict)
+    ahead = run(check_op, op, ahead_rules)
+    if ahead[0] == "ok":
+        assert snapshot(run(apply_op, None, op, ahead_rules, AT, ahead[1])) == snapshot(fast)
+        assert snapshot(run(_apply_general, new_record(op), op, ahead_rules, AT, ahead[1])
+                        ) == snapshot(general)
 
 
 def test_the_benchmark_accident_takes_the_direct_path() -> None:
