@@ -19,6 +19,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 CHECKPOINT_INTERVAL_S = 0.5
+# A log larger than this is restarted (see _checkpoint).
+RESTART_BYTES = 32 * 1024 * 1024
+# 8 KB pages hold two registrations (about 3 KB each with their merge state) where 4 KB
+# pages hold one: half the pages to write per push.
+PAGE_SIZE = 8192
 # Pages (4 KB) the log may grow to before a commit checkpoints by itself.
 BACKSTOP_PAGES = 25_000
 
@@ -31,6 +36,8 @@ def configure(engine: Engine, background_checkpoints: bool) -> None:
         # We issue BEGIN ourselves (see _begin_immediate); WAL lets readers run beside a writer.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Only a new, empty database takes it (before WAL is switched on); see PAGE_SIZE.
+        cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -99,6 +106,12 @@ def _checkpoint(connections: dict[str, sqlite3.Connection], path: str) -> None:
         connections[path] = conn
     # PASSIVE copies what it can without waiting for readers or writers.
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    if os.path.getsize(path + "-wal") > RESTART_BYTES:
+        # Under a steady stream of commits the log is never fully copied between two of
+        # them, so it would only grow (and appending to a growing file is slower than
+        # overwriting). RESTART copies the last frames while writers wait briefly, and the
+        # next commit writes from the start of the log again.
+        conn.execute("PRAGMA wal_checkpoint(RESTART)")
 
 
 _checkpointer = _Checkpointer()
