@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Table
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import JSON, Column, Table, event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 from sqlalchemy.types import TypeEngine
 
 from server.extensions import db, json_dumps
@@ -31,8 +31,30 @@ Binders = tuple[tuple[int, Callable[[Any], Any], bool], ...]
 
 
 def _cursor() -> tuple[Dialect, Any]:
-    conn = db.session.connection()  # begins the session's transaction if needed
-    return conn.dialect, conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    session = db.session()
+    driver = session.info.get(_DRIVER)
+    if driver is None:
+        session.connection()  # begins the session's transaction: _remember sets _DRIVER
+        driver = session.info[_DRIVER]
+    return driver[0], driver[1].cursor()
+
+
+# The driver connection of the session's current transaction, kept in ``session.info``
+# from its begin to its end: looking it up through the session costs more than a small
+# statement.
+_DRIVER = "wijkpost.driver"
+
+
+@event.listens_for(Session, "after_begin")
+def _remember(session: Session, _transaction: Any, connection: Connection) -> None:
+    session.info[_DRIVER] = (connection.dialect,
+                             connection.connection.driver_connection)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_DRIVER, None)
 
 
 @lru_cache(maxsize=256)

@@ -49,11 +49,38 @@ def parse_cursor(cursor: str | None) -> tuple[int, str | None]:
 _CHANGE_COLUMNS = (Change.seq, Change.entity, Change.entity_id, Change.removed)
 
 
-def _visible(scope: str, team_id: int | None) -> tuple[str, tuple[Any, ...]]:
-    """The WHERE condition (after ``seq > ?``) of the changes a scope may see."""
+def _ranges(scope: str, team_id: int | None) -> list[tuple[str, tuple[Any, ...]]]:
+    """The index ranges of ``changes`` a scope may see: (condition, parameters) each.
+
+    A team sees its own changes and those of no team. The two are read as two ranges of
+    the (team_id, seq) index, each with its own LIMIT, and merged here: written as one
+    ``OR``, SQLite collects every later change of both and sorts them for each page.
+    """
     if scope == "all":
-        return "", ()
-    return " AND (team_id = ? OR team_id IS NULL)", (team_id,)
+        return [("", ())]
+    return [(" AND team_id = ?", (team_id,)), (" AND team_id IS NULL", ())]
+
+
+def _page(ranges: list[tuple[str, tuple[Any, ...]]], since: int, count: int
+          ) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for condition, params in ranges:
+        rows += bulk.rows(
+            f"SELECT seq, entity, entity_id, removed FROM changes WHERE seq > ?{condition} "
+            f"ORDER BY seq LIMIT ?", (since, *params, count), _CHANGE_COLUMNS)
+    if len(ranges) > 1:
+        rows.sort(key=lambda row: row[0])
+    return rows[:count]
+
+
+def _count_after(ranges: list[tuple[str, tuple[Any, ...]]], seq: int) -> int:
+    """Changes after ``seq``, counted up to REMAINING_CAP (cheap however far behind)."""
+    total = 0
+    for condition, params in ranges:
+        total += bulk.rows(
+            f"SELECT count(*) FROM (SELECT seq FROM changes WHERE seq > ?{condition} "
+            f"LIMIT {REMAINING_CAP}) AS later", (seq, *params), (Change.seq,))[0][0]
+    return min(total, REMAINING_CAP)
 
 
 def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]:
@@ -66,18 +93,12 @@ def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]
     if scope_hash is not None and (scope_hash != _scope_hash(scope) or since < floor):
         since, reset = 0, True
 
-    condition, params = _visible(scope, principal.user.team_id)
-    rows = bulk.rows(
-        f"SELECT seq, entity, entity_id, removed FROM changes WHERE seq > ?{condition} "
-        f"ORDER BY seq LIMIT ?", (since, *params, limit + 1), _CHANGE_COLUMNS)
+    ranges = _ranges(scope, principal.user.team_id)
+    rows = _page(ranges, since, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    # How many follow this page, so a device can show "n of m" during a long pull; capped so
-    # that counting stays cheap however far behind the device is.
-    remaining = bulk.rows(
-        f"SELECT count(*) FROM (SELECT seq FROM changes WHERE seq > ?{condition} "
-        f"LIMIT {REMAINING_CAP}) AS later", (rows[-1][0], *params), (Change.seq,)
-    )[0][0] if more else 0
+    # How many follow this page, so a device can show "n of m" during a long pull.
+    remaining = _count_after(ranges, rows[-1][0]) if more else 0
 
     registration_ids = [
         entity_id for _, entity, entity_id, removed in rows
