@@ -17,6 +17,7 @@ import http.client
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,10 @@ def accident(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def start_server(db_url: str, instance: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(db_url: str, instance: str, teams: list[str]
+                 ) -> tuple[subprocess.Popen[bytes], int]:
+    """The server on ``db_url``, with per team a leader ``<team>-leider`` and DEVICES
+    agents ``<team>-<n>``."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "WIJKPOST_INSTANCE": instance,
            "WIJKPOST_RATELIMIT_STORAGE": "memory://",
@@ -100,9 +104,10 @@ def start_server(db_url: str, instance: str) -> tuple[subprocess.Popen[bytes], i
     app = create_app()
     with app.app_context():
         init_database()
-        make_user("bench-leider", "teamleider", "bench-wachtwoord", "Bench")
-        for index in range(DEVICES):
-            make_user(f"bench{index}", "agent", "bench-wachtwoord", "Bench")
+        for team in teams:
+            make_user(f"{team}-leider", "teamleider", "bench-wachtwoord", team)
+            for index in range(DEVICES):
+                make_user(f"{team}-{index}", "agent", "bench-wachtwoord", team)
         db.session.commit()
         db.engine.dispose()
     # Served as `make run` serves it: gunicorn and the production WSGI module.
@@ -178,49 +183,58 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--baseline", type=int, default=1_000,
                         help="ops for the one-request-per-op baseline")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="batched rounds (each a new team); the median is reported")
     parser.add_argument("--wsgi", default=WSGI_APP,
                         help="WSGI application to serve (e.g. a wrapper that profiles)")
     args = parser.parse_args()
     DEVICES, WSGI_APP = args.devices, args.wsgi
     rng = random.Random(7)
+    # Each round is one team (its devices push, its leader pulls what they pushed); team
+    # names are new per run, so a PostgreSQL database can be reused.
+    run = uuid.uuid4().hex[:6]
+    teams = [f"b{run}r{r}" for r in range(args.rounds)]
+    naive_team = f"b{run}naive"
+    per_device = args.ops // DEVICES
+    total = per_device * DEVICES
+    pushes: list[float] = []
+    pulls: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-        server, port = start_server(db_url, tmp)
+        server, port = start_server(db_url, tmp, [*teams, naive_team])
         try:
-            clients = [login(port, f"bench{i}") for i in range(DEVICES)]
-            per_device = args.ops // DEVICES
-            work = [(client, make_ops(device_id, per_device, rng))
-                    for client, device_id in clients]
-            total = per_device * DEVICES
-            size = sum(len(orjson.dumps(op)) for op in work[0][1]) / per_device
-            batched = push_all(work, args.batch)
+            for team in teams:
+                clients = [login(port, f"{team}-{i}") for i in range(DEVICES)]
+                work = [(client, make_ops(device_id, per_device, rng))
+                        for client, device_id in clients]
+                size = sum(len(orjson.dumps(op)) for op in work[0][1]) / per_device
+                pushes.append(total / push_all(work, args.batch))
+                pulled, pull_time = pull_all(login(port, f"{team}-leider")[0], args.batch)
+                if pulled != total:
+                    raise RuntimeError(f"pulled {pulled} changes, pushed {total}")
+                pulls.append(pulled / pull_time)
 
+            clients = [login(port, f"{naive_team}-{i}") for i in range(DEVICES)]
             naive_work = [(client, make_ops(device_id, args.baseline // DEVICES, rng))
                           for client, device_id in clients]
             naive_total = (args.baseline // DEVICES) * DEVICES
-            naive = push_all(naive_work, 1)
-
-            reader, _ = login(port, "bench-leider")
-            pulled, pull_time = pull_all(reader, args.batch)
-            naive_pulled, naive_pull_time = pull_all(login(port, "bench-leider")[0], 1,
-                                                     cap=args.baseline)
+            naive_rate = naive_total / push_all(naive_work, 1)
+            naive_pulled, naive_pull_time = pull_all(login(port, f"{naive_team}-leider")[0], 1)
+            naive_pull_rate = naive_pulled / naive_pull_time
         finally:
             server.terminate()
             server.wait()
 
-    push_rate = total / batched
-    naive_rate = naive_total / naive
-    pull_rate = pulled / pull_time
-    naive_pull_rate = naive_pulled / naive_pull_time
+    push_rate, pull_rate = statistics.median(pushes), statistics.median(pulls)
+    rounds = f"median of {args.rounds} rounds"
     print(f"database: {db_url.split(':')[0]}; devices: {DEVICES}; op size: {size:.0f} bytes")
-    print(f"push  batched ({args.batch}/request): {total} ops in {batched:.2f} s = "
-          f"{push_rate:,.0f} ops/s")
-    print(f"push  naive (1 op/request):   {naive_total} ops in {naive:.2f} s = "
-          f"{naive_rate:,.0f} ops/s")
+    print(f"push  batched ({args.batch}/request): {total} ops a round, {rounds}: "
+          f"{push_rate:,.0f} ops/s  (rounds: {', '.join(f'{r:,.0f}' for r in pushes)})")
+    print(f"push  naive (1 op/request):   {naive_total} ops: {naive_rate:,.0f} ops/s")
     print(f"push  ratio batched/naive: {push_rate / naive_rate:.1f}x")
-    print(f"pull  paged ({args.batch}/page): {pulled} changes in {pull_time:.2f} s = "
-          f"{pull_rate:,.0f} changes/s")
-    print(f"pull  naive (1/page):        {naive_pulled} changes in {naive_pull_time:.2f} s = "
+    print(f"pull  paged ({args.batch}/page): {total} changes a round, {rounds}: "
+          f"{pull_rate:,.0f} changes/s  (rounds: {', '.join(f'{r:,.0f}' for r in pulls)})")
+    print(f"pull  naive (1/page):        {naive_pulled} changes: "
           f"{naive_pull_rate:,.0f} changes/s")
     print(f"pull  ratio paged/naive: {pull_rate / naive_pull_rate:.1f}x")
 
