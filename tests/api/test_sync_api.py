@@ -6,9 +6,11 @@ import hashlib
 import uuid
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from server import changes
 from server.extensions import db
 from server.models import AuditEntry, Registration, User
 from tests.conftest import Api, login
@@ -411,3 +413,27 @@ def test_remaining_count_is_capped(monkeypatch: Any, agent1: Api, agent2: Api) -
         create(agent1)
     page = agent2.get("/api/sync/pull?limit=1").get_json()
     assert page["more"] and page["remaining"] == 2
+
+
+def test_pull_interleaves_the_team_and_teamless_changes_in_order(
+        app: Flask, agent1: Api, agent2: Api, agent3: Api) -> None:
+    """A team sees its own changes and those of no team, in one order, paged exactly."""
+    expected: list[str] = []
+    for index in range(5):
+        expected.append(create(agent1))
+        teamless = f"teamless-{index}"
+        changes.mark([("registration", teamless, None, True)])
+        db.session.commit()
+        expected.append(teamless)
+        create(agent3)  # another team's: never visible to agent2
+    seen: list[str] = []
+    since = None
+    while True:
+        body = agent2.get("/api/sync/pull?limit=3" + (f"&since={since}" if since else "")
+                          ).get_json()
+        seen += [c["id"] for c in body["changes"]]
+        assert body["remaining"] == (len(expected) - len(seen) if body["more"] else 0)
+        since = body["cursor"]
+        if not body["more"]:
+            break
+    assert seen == expected
