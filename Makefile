@@ -21,12 +21,11 @@ pwa:
 	@if [ -f package.json ]; then $(MAKE) node_modules/.installed && npm run build; \
 	else echo "no package.json: PWA build skipped"; fi
 
-# One gunicorn process (the in-memory login limits are per process; see docs/operations.md
-# for several workers with Redis).
+# gunicorn reads its settings from gunicorn.conf.py.
 run: $(STAMP) pwa
 	$(FLASK) init-db
 	$(FLASK) seed-demo
-	$(VENV)/bin/gunicorn --workers 1 --threads 8 --bind 127.0.0.1:5000 server.wsgi:app
+	$(VENV)/bin/gunicorn server.wsgi:app
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -110,9 +110,8 @@ def start_server(db_url: str, instance: str, teams: list[str]
                 make_user(f"{team}-{index}", "agent", "bench-wachtwoord", team)
         db.session.commit()
         db.engine.dispose()
-    # Served as `make run` serves it: gunicorn and the production WSGI module.
-    server = subprocess.Popen([GUNICORN, "--workers", "1", "--threads", "8",
-                               "--bind", f"127.0.0.1:{port}", WSGI_APP],
+    # Served as `make run` serves it (gunicorn.conf.py in ROOT).
+    server = subprocess.Popen([GUNICORN, "--bind", f"127.0.0.1:{port}", WSGI_APP],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               cwd=ROOT)
     for _ in range(100):

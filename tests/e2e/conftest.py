@@ -87,11 +87,11 @@ class Server:
                            stdout=self.log, stderr=subprocess.STDOUT)
 
     def start(self) -> None:
-        # Served as `make run` serves it.
+        # Served as `make run` serves it (gunicorn.conf.py in ROOT).
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.proc = subprocess.Popen(
-            [str(gunicorn), "--workers", "1", "--threads", "8", "--graceful-timeout", "2",
-             "--bind", f"127.0.0.1:{self.port}", "server.wsgi:app"],
+            [str(gunicorn), "--graceful-timeout", "2", "--bind", f"127.0.0.1:{self.port}",
+             "server.wsgi:app"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
