@@ -70,11 +70,15 @@ def _result_processors(dialect: Dialect, columns: tuple[Typed, ...]
     return tuple((i, p) for i, p in enumerate(procs) if p is not None)
 
 
-def rows(sql: str, params: Sequence[Any], columns: tuple[Typed, ...]) -> list[tuple[Any, ...]]:
-    """Run ``sql``; its rows, each value read as the matching column (or type) of
-    ``columns`` reads it: JSON decoded, datetimes parsed on SQLite."""
+def rows(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
+         ) -> list[tuple[Any, ...]]:
+    """Run ``sql``; the rows it returns (none for a statement without RETURNING), each
+    value read as the matching column (or type) of ``columns`` reads it: JSON decoded,
+    datetimes parsed on SQLite. Without ``columns`` values stay as the driver gives them."""
     dialect, cursor = _cursor()
     cursor.execute(_adapt(dialect, sql), tuple(params))
+    if cursor.description is None:
+        return []
     fetched = cursor.fetchall()
     procs = _result_processors(dialect, columns)
     if not procs:
@@ -87,13 +91,6 @@ def rows(sql: str, params: Sequence[Any], columns: tuple[Typed, ...]) -> list[tu
                 values[index] = proc(values[index])
         converted.append(tuple(values))
     return converted
-
-
-def execute(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Run one statement without value conversion; the rows it returns, if any."""
-    dialect, cursor = _cursor()
-    cursor.execute(_adapt(dialect, sql), tuple(params))
-    return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
 
 
 def in_list(count: int) -> str:

@@ -12,16 +12,16 @@ from server import bulk
 
 def advance(name: str, count: int, initial_text: str | None = None) -> tuple[int, str | None]:
     """Add ``count`` to the counter; returns its new value and its text, locked until commit."""
-    found = bulk.execute(
+    found = bulk.rows(
         "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value, text",
         (count, name),
     )
     if found:
         return found[0][0], found[0][1]
-    bulk.execute("INSERT INTO counters (name, value, text) VALUES (?, ?, ?)",
+    bulk.rows("INSERT INTO counters (name, value, text) VALUES (?, ?, ?)",
                  (name, count, initial_text))
     return count, initial_text
 
 
 def set_text(name: str, text: str) -> None:
-    bulk.execute("UPDATE counters SET text = ? WHERE name = ?", (text, name))
+    bulk.rows("UPDATE counters SET text = ? WHERE name = ?", (text, name))

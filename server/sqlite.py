@@ -24,7 +24,7 @@ RESTART_BYTES = 32 * 1024 * 1024
 # 8 KB pages hold two registrations (about 3 KB each with their merge state) where 4 KB
 # pages hold one: half the pages to write per push.
 PAGE_SIZE = 8192
-# Pages (4 KB) the log may grow to before a commit checkpoints by itself.
+# Pages the log may grow to (about 200 MB at 8 KB) before a commit checkpoints by itself.
 BACKSTOP_PAGES = 25_000
 
 
@@ -87,7 +87,9 @@ class _Checkpointer:
                     _checkpoint(connections, path)
                 except sqlite3.Error:
                     # Gone (a removed test database) or unreadable: stop watching it.
-                    connections.pop(path, sqlite3.connect(":memory:")).close()
+                    gone = connections.pop(path, None)
+                    if gone is not None:
+                        gone.close()
                     with self._lock:
                         self._paths.discard(path)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, Select, Text, insert, select
+from sqlalchemy import JSON, Row, Select, Text, insert, select
 
 from server import bulk, changes
 from server.extensions import db
@@ -84,20 +84,21 @@ def view_of(row: Row[Any]) -> dict[str, Any]:
     return _view(*row)
 
 
-# JSON columns are read as their stored text and passed to the reply as orjson fragments:
-# a pull page carries a hundred records that would otherwise be parsed only to be
-# serialised again, unchanged.
+# The same columns for a pull page, which only passes records on: JSON columns are read as
+# their stored text and go into the reply as orjson fragments, where they would otherwise
+# be parsed only to be serialised again, unchanged.
+def _wire_column(column: Any) -> str:
+    alias = "u" if column.table is User.__table__ else "r"
+    name = f"{alias}.{column.key}"
+    return f"CAST({name} AS TEXT)" if isinstance(column.type, JSON) else name
+
+
 _WIRE_SQL = (
-    "SELECT r.id, r.type, r.status, r.rev, r.team_id, u.username, CAST(r.data AS TEXT), "
-    "CAST(r.conflicts AS TEXT), CAST(r.amendments AS TEXT), CAST(r.review AS TEXT), "
-    "r.created_at, r.updated_at FROM registrations r JOIN users u ON u.id = r.created_by_id "
-    "WHERE r.id IN "
+    f"SELECT {', '.join(_wire_column(c) for c in VIEW_COLUMNS)} FROM registrations r "
+    "JOIN users u ON u.id = r.created_by_id WHERE r.id IN "
 )
-_WIRE_COLUMNS = (
-    Registration.id, Registration.type, Registration.status, Registration.rev,
-    Registration.team_id, User.username, Text(), Text(), Text(), Text(),
-    Registration.created_at, Registration.updated_at,
-)
+_WIRE_COLUMNS = tuple(Text() if isinstance(c.type, JSON) else c for c in VIEW_COLUMNS)
+_JSON_POSITIONS = frozenset(i for i, c in enumerate(VIEW_COLUMNS) if isinstance(c.type, JSON))
 
 
 def _fragment(text: str | None) -> orjson.Fragment | None:
@@ -111,8 +112,7 @@ def load_wire_views(ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         return {}
     found = bulk.rows(_WIRE_SQL + bulk.in_list(len(ids)), ids, _WIRE_COLUMNS)
     return {
-        row[0]: _view(*row[:6], _fragment(row[6]), _fragment(row[7]), _fragment(row[8]),
-                      _fragment(row[9]), row[10], row[11])
+        row[0]: _view(*(_fragment(v) if i in _JSON_POSITIONS else v for i, v in enumerate(row)))
         for row in found
     }
 
