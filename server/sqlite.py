@@ -85,8 +85,9 @@ class _Checkpointer:
             for path in paths:
                 try:
                     _checkpoint(connections, path)
-                except sqlite3.Error:
-                    # Gone (a removed test database) or unreadable: stop watching it.
+                except (sqlite3.Error, OSError):
+                    # Gone (a removed test database, or its log removed between two
+                    # checks) or unreadable: stop watching it.
                     gone = connections.pop(path, None)
                     if gone is not None:
                         gone.close()
