@@ -133,9 +133,17 @@ def login(port: int, username: str) -> tuple[Http, str]:
     return Http(port, body["token"]), body["device_id"]
 
 
+def uuid7(ms: int) -> str:
+    """A time-ordered UUID (version 7, RFC 9562) made at ``ms``, as the PWA makes its ids."""
+    value = ((ms & (2**48 - 1)) << 80 | 0x7 << 76 | random.getrandbits(12) << 64
+             | 0b10 << 62 | random.getrandbits(62))
+    return str(uuid.UUID(int=value))
+
+
 def make_ops(device_id: str, count: int, rng: random.Random) -> list[dict[str, Any]]:
     base_ms = int(time.time() * 1000)
-    return [{"op_id": str(uuid.uuid4()), "record_id": str(uuid.uuid4()), "type": "vor",
+    new_id = (lambda: str(uuid.uuid4())) if IDS == "v4" else (lambda: uuid7(base_ms))
+    return [{"op_id": new_id(), "record_id": new_id(), "type": "vor",
              "base_rev": 0, "set": accident(rng), "hlc": f"{base_ms}-{i}-{device_id}"}
             for i in range(count)]
 
@@ -175,10 +183,11 @@ def pull_all(client: Http, limit: int) -> tuple[int, float]:
 
 DEVICES = 50
 WSGI_APP = "server.wsgi:app"
+IDS = "v7"
 
 
 def main() -> None:
-    global DEVICES, WSGI_APP
+    global DEVICES, WSGI_APP, IDS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=10_000)
     parser.add_argument("--devices", type=int, default=50)
@@ -189,8 +198,11 @@ def main() -> None:
                         help="batched rounds (each a new team); the median is reported")
     parser.add_argument("--wsgi", default=WSGI_APP,
                         help="WSGI application to serve (e.g. a wrapper that profiles)")
+    parser.add_argument("--ids", choices=("v7", "v4"), default="v7",
+                        help="op and record ids: time-ordered as the PWA makes them (v7), "
+                             "or random (v4) as a client may")
     args = parser.parse_args()
-    DEVICES, WSGI_APP = args.devices, args.wsgi
+    DEVICES, WSGI_APP, IDS = args.devices, args.wsgi, args.ids
     rng = random.Random(7)
     # Each round is one team (its devices push, its leader pulls what they pushed); team
     # names are new per run, so a PostgreSQL database can be reused.
@@ -229,7 +241,8 @@ def main() -> None:
 
     push_rate, pull_rate = statistics.median(pushes), statistics.median(pulls)
     rounds = f"median of {args.rounds} rounds"
-    print(f"database: {db_url.split(':')[0]}; devices: {DEVICES}; op size: {size:.0f} bytes")
+    print(f"database: {db_url.split(':')[0]}; devices: {DEVICES}; op size: {size:.0f} bytes; "
+          f"ids: {'UUIDv7 (time-ordered)' if IDS == 'v7' else 'UUIDv4 (random)'}")
     print(f"push  batched ({args.batch}/request): {total} ops a round, {rounds}: "
           f"{push_rate:,.0f} ops/s  (rounds: {', '.join(f'{r:,.0f}' for r in pushes)})")
     print(f"push  naive (1 op/request):   {naive_total} ops: {naive_rate:,.0f} ops/s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from playwright.sync_api import Page, Route, expect
 
@@ -101,6 +102,9 @@ def test_lost_push_response_is_retried_as_duplicate(new_context, live_server: Se
     retried = {r["op_id"]: r["status"] for r in pushes[1]["results"]}
     assert set(first) <= set(retried), "the retry resends the same op ids"
     assert all(retried[op] == "duplicate" for op in first), json.dumps(pushes[1])
+    # Ids are time-ordered (UUIDv7), so the server's indexes take new rows at one end.
+    ids = [r[k] for r in pushes[0]["results"] for k in ("op_id", "record_id")]
+    assert all(uuid.UUID(i).version == 7 for i in ids), ids
     copies = [r for r in live_server.registrations("agent1") if r["id"] == record_id]
     assert len(copies) == 1
     assert copies[0]["data"]["street"] == "Lange Nieuwstraat"

@@ -1,5 +1,6 @@
 // My registrations and my team's: status, search over the decrypted data (in memory), filters.
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { v7 as uuidv7 } from 'uuid';
 import { changes, loadRecords } from '../store/records.js';
 import { active } from '../store/session.js';
 import { STATUS_LABELS, TYPE_SHORT, summaryOf } from '../ui/format.js';
@@ -92,7 +93,8 @@ export function ListScreen({ scope = 'mine' }) {
 
 export function NewScreen() {
   const start = (type) => {
-    location.hash = `#/r/${crypto.randomUUID()}?new=${type}`;
+    // Time-ordered ids (UUIDv7) land together in the server's indexes.
+    location.hash = `#/r/${uuidv7()}?new=${type}`;
   };
   return (
     <main id="main" tabIndex={-1}>

@@ -1,6 +1,7 @@
 // Making ops: one per committed field (PROTOCOL.md §3). Everything is encrypted first;
 // then draft, op, record row and clock go to IndexedDB in one Dexie transaction that
 // awaits nothing but Dexie (an awaited WebCrypto call would commit it early).
+import { v7 as uuidv7 } from 'uuid';
 import { decryptJSON, encryptJSON } from '../store/crypto.js';
 import { getMeta } from '../store.js';
 import { notifyChanged } from '../store/records.js';
@@ -73,7 +74,7 @@ export async function commitSet(view, set, { schemaVersion = 1, draft = null } =
     if (current && !current.sent) {
       await db.outbox.put({ ...current, enc: absorbEnc });
     } else {
-      await db.outbox.add({ op_id: crypto.randomUUID(), record_id: view.id, sent: 0, enc: freshEnc });
+      await db.outbox.add({ op_id: uuidv7(), record_id: view.id, sent: 0, enc: freshEnc });
     }
     if (newRow && !(await db.records.get(view.id))) await db.records.add(newRow);
     if (draftEnc) await db.drafts.put({ id: view.id, enc: draftEnc });
