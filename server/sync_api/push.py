@@ -130,7 +130,8 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
             results.append(_rejected(op, 0, {"record_id": ["Alleen leden van een team "
                                                            "kunnen registreren"]}))
             continue
-        missing = photos[id(op)] - present
+        op_photos = photos[id(op)]
+        missing = op_photos - present if op_photos else None
         if missing:
             results.append(_rejected(
                 op, state.rev if state else 0,
@@ -168,10 +169,12 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         location_key = store.LOCATION_FIELDS.get(new.type, "location")
         batch.save(new, owner[0], owner[1], now, is_new, location_key in op.set,
                    outcome.status_change == "submitted")
+        changed = outcome.changes  # the outcome's own dict: nothing else keeps it
+        if outcome.status_change:
+            changed["status"] = outcome.status_change
         batch.revision(new.id, new.rev, user.id, device.id, now, str(op.hlc), op.op_id, "op",
-                       {**outcome.changes,
-                        **({"status": outcome.status_change} if outcome.status_change else {})})
-        for sha in photos[id(op)]:
+                       changed)
+        for sha in op_photos:
             batch.attachment_links.add((new.id, sha))
         result = {"op_id": op.op_id, "record_id": op.record_id, "status": outcome.status,
                   "rev": new.rev}
