@@ -82,7 +82,27 @@ def rows(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
     cursor.execute(_adapt(dialect, sql), tuple(params))
     if cursor.description is None:
         return []
-    fetched = cursor.fetchall()
+    return _read(dialect, cursor.fetchall(), columns)
+
+
+def read_apart(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
+               ) -> list[tuple[Any, ...]]:
+    """``rows`` of a query run on a pooled connection of its own, outside the session's
+    transaction: on SQLite a lone SELECT reads a snapshot without the write lock that
+    every session transaction takes at BEGIN (the token check of every request)."""
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_adapt(db.engine.dialect, sql), tuple(params))
+        fetched = cursor.fetchall()
+        cursor.close()
+    finally:
+        connection.close()  # back to the pool, which ends any transaction the driver began
+    return _read(db.engine.dialect, fetched, columns)
+
+
+def _read(dialect: Dialect, fetched: list[Any], columns: tuple[Typed, ...]
+          ) -> list[tuple[Any, ...]]:
     procs = _result_processors(dialect, columns)
     if not procs:
         return [tuple(row) for row in fetched]

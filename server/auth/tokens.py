@@ -84,7 +84,7 @@ def authenticate() -> Principal:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise ApiError(401, "invalid_token", "Log in om verder te gaan")
-    found = bulk.rows(_TOKEN_SQL, (token_hash(value.strip()),), _TOKEN_COLUMNS)
+    found = bulk.read_apart(_TOKEN_SQL, (token_hash(value.strip()),), _TOKEN_COLUMNS)
     if not found:
         raise ApiError(401, "invalid_token", "Deze sessie is niet (meer) geldig; log opnieuw in")
     (token_id, expires_at, token_revoked, device_id, device_revoked,
@@ -108,9 +108,6 @@ def require_auth(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = authenticate()
-            # End the lookup's transaction: on SQLite it holds the write lock, which a view
-            # should hold only while it reads and writes what it changes.
-            db.session.commit()
             if roles and principal.user.role not in roles:
                 raise ApiError(403)
             g.principal = principal
