@@ -37,8 +37,14 @@ test: $(STAMP) pwa lint
 test-api: $(STAMP)
 	$(VENV)/bin/pytest tests/unit tests/api tests/sync
 
-bench: $(STAMP)
+# The CouchDB-style baseline (bench/couch) loads LevelDB from the prebuilt binary in its
+# package: no install script needs to run.
+bench/couch/node_modules/.installed: bench/couch/package.json bench/couch/package-lock.json
+	cd bench/couch && npm ci --ignore-scripts --no-audit --no-fund
+	touch bench/couch/node_modules/.installed
+
+bench: $(STAMP) bench/couch/node_modules/.installed
 	$(PY) bench/sync_bench.py
 
 clean:
-	rm -rf $(VENV) node_modules pwa/dist
+	rm -rf $(VENV) node_modules pwa/dist bench/couch/node_modules

@@ -7,8 +7,15 @@ ops in batches of 100 and the team's leader pulls them back in pages of 100; it 
 median ops/s of the rounds, each round, and the ratio against a naive baseline measured in
 the same run: one request (one transaction) per op, one change per page.
 
+When bench/couch is installed (``npm ci`` there; ``make bench`` does it), each round also
+replicates the same accidents CouchDB-style, PouchDB to pouchdb-server in batches of the
+same size (bench/couch/replicate.mjs), and it prints Wijkpost's ratio against that: this
+machine's speed varies by tens of percent from minute to minute, a ratio measured in the
+same minutes does not.
+
     .venv/bin/python bench/sync_bench.py [--ops 10000] [--devices 50] [--rounds 3]
                                          [--baseline 1000] [--wsgi module:app]
+                                         [--ids v7|v4] [--no-couch]
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ import orjson
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
+COUCH = os.path.join(ROOT, "bench", "couch")
+POUCHDB_SERVER = os.path.join(COUCH, "node_modules", ".bin", "pouchdb-server")
 
 
 def free_port() -> int:
@@ -181,6 +190,35 @@ def pull_all(client: Http, limit: int) -> tuple[int, float]:
             return count, time.perf_counter() - started
 
 
+def start_couch(tmp: str) -> tuple[subprocess.Popen[bytes], int]:
+    """pouchdb-server keeping its databases in LevelDB files under ``tmp``."""
+    port = free_port()
+    folder = os.path.join(tmp, "couch")
+    os.makedirs(folder)
+    server = subprocess.Popen(
+        [POUCHDB_SERVER, "--dir", folder, "--port", str(port), "--no-stdout-logs"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("pouchdb-server did not start")
+
+
+def couch_round(tmp: str, port: int, docs: list[dict[str, Any]], batch: int, name: str
+                ) -> dict[str, float]:
+    """Push and pull ``docs`` CouchDB-style (bench/couch/replicate.mjs): docs/s each way."""
+    path = os.path.join(tmp, f"{name}.json")
+    with open(path, "wb") as handle:
+        handle.write(orjson.dumps(docs))
+    done = subprocess.run(["node", os.path.join(COUCH, "replicate.mjs"), path, str(port),
+                           str(batch), name], capture_output=True, check=True, cwd=COUCH)
+    return orjson.loads(done.stdout.splitlines()[-1])
+
+
 DEVICES = 50
 WSGI_APP = "server.wsgi:app"
 IDS = "v7"
@@ -201,6 +239,8 @@ def main() -> None:
     parser.add_argument("--ids", choices=("v7", "v4"), default="v7",
                         help="op and record ids: time-ordered as the PWA makes them (v7), "
                              "or random (v4) as a client may")
+    parser.add_argument("--no-couch", action="store_true",
+                        help="skip the CouchDB-style replication of the same accidents")
     args = parser.parse_args()
     DEVICES, WSGI_APP, IDS = args.devices, args.wsgi, args.ids
     rng = random.Random(7)
@@ -213,9 +253,12 @@ def main() -> None:
     total = per_device * DEVICES
     pushes: list[float] = []
     pulls: list[float] = []
+    couch: list[dict[str, float]] = []
+    with_couch = not args.no_couch and os.path.exists(POUCHDB_SERVER)
     with tempfile.TemporaryDirectory() as tmp:
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
         server, port = start_server(db_url, tmp, [*teams, naive_team])
+        couch_server, couch_port = start_couch(tmp) if with_couch else (None, 0)
         try:
             for team in teams:
                 clients = [login(port, f"{team}-{i}") for i in range(DEVICES)]
@@ -227,6 +270,11 @@ def main() -> None:
                 if pulled != total:
                     raise RuntimeError(f"pulled {pulled} changes, pushed {total}")
                 pulls.append(pulled / pull_time)
+                if with_couch:
+                    # the same accidents as documents, right after Wijkpost's round
+                    docs = [{"_id": op["record_id"], "type": op["type"], **op["set"]}
+                            for _, ops in work for op in ops]
+                    couch.append(couch_round(tmp, couch_port, docs, args.batch, team))
 
             clients = [login(port, f"{naive_team}-{i}") for i in range(DEVICES)]
             naive_work = [(client, make_ops(device_id, args.baseline // DEVICES, rng))
@@ -238,6 +286,9 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
+            if couch_server is not None:
+                couch_server.terminate()
+                couch_server.wait()
 
     push_rate, pull_rate = statistics.median(pushes), statistics.median(pulls)
     rounds = f"median of {args.rounds} rounds"
@@ -252,6 +303,22 @@ def main() -> None:
     print(f"pull  naive (1/page):        {naive_pulled} changes: "
           f"{naive_pull_rate:,.0f} changes/s")
     print(f"pull  ratio paged/naive: {pull_rate / naive_pull_rate:.1f}x")
+    if not couch:
+        print("couch: not measured (npm ci in bench/couch, or make bench, installs it)")
+        return
+    couch_push = statistics.median(c["push"] for c in couch)
+    couch_pull = statistics.median(c["pull"] for c in couch)
+    each = ", ".join(f"{c['push']:,.0f}/{c['pull']:,.0f}" for c in couch)
+    print(f"couch CouchDB-style replication, PouchDB to pouchdb-server, {args.batch}/batch, "
+          f"same rounds: push {couch_push:,.0f} docs/s, pull {couch_pull:,.0f} docs/s  "
+          f"(rounds push/pull: {each})")
+    push_ratios = [p / c["push"] for p, c in zip(pushes, couch, strict=True)]
+    pull_ratios = [p / c["pull"] for p, c in zip(pulls, couch, strict=True)]
+    rounds_text = ", ".join(f"{p:.2f}/{q:.2f}"
+                            for p, q in zip(push_ratios, pull_ratios, strict=True))
+    print(f"couch ratio Wijkpost/CouchDB-style, median of the rounds: "
+          f"push {statistics.median(push_ratios):.2f}x, pull {statistics.median(pull_ratios):.2f}x"
+          f"  (rounds push/pull: {rounds_text})")
 
 
 if __name__ == "__main__":
