@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
+from sqlalchemy.engine import make_url
 
 from server import config, sqlite
 from server.errors import register_error_handlers
@@ -31,14 +32,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    on_sqlite = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite"
+    if on_sqlite:
         # A database server may drop idle connections; an SQLite file cannot, and the
         # ping would cost a statement on every checkout (two per push).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     db.init_app(app)
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
+    if on_sqlite:
+        with app.app_context():
             sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)

@@ -29,8 +29,8 @@ from server.extensions import db, json_dumps
 _dumps = orjson.dumps  # json_dumps without the call around it, for whole columns
 
 Typed = Column[Any] | TypeEngine[Any] | InstrumentedAttribute[Any]
-# (position in the row, converter, whether equal values repeat and are converted once)
-Binders = tuple[tuple[int, Callable[[Any], Any], bool], ...]
+# (position in the row, converter): json_dumps for JSON, else the type's bind processor
+Binders = tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 def _cursor() -> tuple[Dialect, Any]:
@@ -133,11 +133,11 @@ def _binders(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> Binder
     for index, name in enumerate(columns):
         column_type = table.c[name].type
         if isinstance(column_type, JSON):
-            found.append((index, json_dumps, False))
+            found.append((index, json_dumps))
             continue
         proc = column_type.dialect_impl(dialect).bind_processor(dialect)
         if proc is not None:
-            found.append((index, proc, True))
+            found.append((index, proc))
     return tuple(found)
 
 
@@ -147,17 +147,15 @@ def _convert(binders: Binders, rows: Sequence[Sequence[Any]]) -> list[tuple[Any,
     if not binders:
         return [tuple(row) for row in rows]
     columns = [list(column) for column in zip(*rows, strict=True)]
-    for index, proc, repeats in binders:
+    for index, proc in binders:
         values = columns[index]
         if proc is json_dumps:
             columns[index] = [_dumps(v).decode() for v in values]
-        elif repeats:
-            # None stays None (as SQLAlchemy binds it); the rest once per distinct value.
-            done = {v: proc(v) for v in set(values) if v is not None}
-            done[None] = None
-            columns[index] = [done[v] for v in values]
-        else:
-            columns[index] = [proc(v) for v in values]
+            continue
+        # None stays None (as SQLAlchemy binds it); the rest once per distinct value.
+        done = {v: proc(v) for v in set(values) if v is not None}
+        done[None] = None
+        columns[index] = [done[v] for v in values]
     return list(zip(*columns, strict=True))
 
 

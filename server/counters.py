@@ -19,7 +19,7 @@ def advance(name: str, count: int, initial_text: str | None = None) -> tuple[int
     if found:
         return found[0][0], found[0][1]
     bulk.rows("INSERT INTO counters (name, value, text) VALUES (?, ?, ?)",
-                 (name, count, initial_text))
+              (name, count, initial_text))
     return count, initial_text
 
 

@@ -9,8 +9,7 @@ from server import create_app
 app = create_app()
 
 # What start-up built (the app, schemas, SQLAlchemy's metadata) lives as long as the
-# process. Freezing it keeps the cyclic collector from walking it again on every full
-# collection: a push allocates enough small objects to trigger several a request.
+# process: frozen, the cyclic collector no longer walks it on every full collection.
 gc.collect()
 gc.freeze()
 # A push builds tens of thousands of dicts and lists (ops, records, rows) that all live

@@ -215,7 +215,7 @@ def _build_new(
     groups: dict[str, list[dict[str, Any]]] = {}
     op_set = op.set
     for key, value in op_set.items():
-        parsed = parse_item_key(key) if "[" in key else None  # spare scalars the call
+        parsed = parse_item_key(key)
         if parsed is None:
             # status keys too (one test less per key): taken out after the loop
             data[key] = value
@@ -404,7 +404,7 @@ class _Merger:
     # -- setting values ----------------------------------------------------------------
 
     def set(self, key: str, value: Any) -> None:
-        parsed = parse_item_key(key) if "[" in key else None  # spare scalars the call
+        parsed = parse_item_key(key)
         if parsed is None:
             self._set_scalar(key, value)
         elif value is None:

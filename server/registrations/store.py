@@ -48,10 +48,8 @@ _STATE_COLUMNS = (
     Registration.review, Registration.team_id, Registration.created_by_id,
     Registration.created_at,
 )
-_STATE_SQL = (
-    "SELECT id, type, status, rev, data, meta, conflicts, amendments, review, team_id, "
-    "created_by_id, created_at FROM registrations WHERE id IN "
-)
+_STATE_SQL = (f"SELECT {', '.join(c.key for c in _STATE_COLUMNS)} FROM registrations "
+              "WHERE id IN ")
 
 
 def load_states(ids: Iterable[str]) -> dict[str, Stored]:

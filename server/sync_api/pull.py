@@ -79,7 +79,7 @@ def _count_after(ranges: list[tuple[str, tuple[Any, ...]]], seq: int) -> int:
     for condition, params in ranges:
         total += bulk.rows(
             f"SELECT count(*) FROM (SELECT seq FROM changes WHERE seq > ?{condition} "
-            f"LIMIT {REMAINING_CAP}) AS later", (seq, *params), (Change.seq,))[0][0]
+            f"LIMIT {REMAINING_CAP}) AS later", (seq, *params))[0][0]
     return min(total, REMAINING_CAP)
 
 
