@@ -7,11 +7,11 @@ ops in batches of 100 and the team's leader pulls them back in pages of 100; it 
 median ops/s of the rounds, each round, and the ratio against a naive baseline measured in
 the same run: one request (one transaction) per op, one change per page.
 
-When bench/couch is installed (``npm ci`` there; ``make bench`` does it), each round also
-replicates the same accidents CouchDB-style, PouchDB to pouchdb-server in batches of the
-same size (bench/couch/replicate.mjs), and it prints Wijkpost's ratio against that: this
-machine's speed varies by tens of percent from minute to minute, a ratio measured in the
-same minutes does not.
+When bench/couch is installed (``make bench`` installs it), each round also replicates
+the same accidents CouchDB-style, PouchDB to pouchdb-server in batches of the same size
+(bench/couch/replicate.mjs), and it prints Wijkpost's ratio against that: this machine's
+speed varies by tens of percent from minute to minute, and a ratio against a replication
+measured in the same minutes is steadier from run to run.
 
     .venv/bin/python bench/sync_bench.py [--ops 10000] [--devices 50] [--rounds 3]
                                          [--baseline 1000] [--wsgi module:app]
@@ -304,7 +304,7 @@ def main() -> None:
           f"{naive_pull_rate:,.0f} changes/s")
     print(f"pull  ratio paged/naive: {pull_rate / naive_pull_rate:.1f}x")
     if not couch:
-        print("couch: not measured (npm ci in bench/couch, or make bench, installs it)")
+        print("couch: not measured (make bench installs bench/couch)")
         return
     couch_push = statistics.median(c["push"] for c in couch)
     couch_pull = statistics.median(c["pull"] for c in couch)
