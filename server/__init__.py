@@ -55,6 +55,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp):
         api.register_blueprint(blueprint)
+    from server.exports.routes import blp as exports_blp
+
+    api.register_blueprint(exports_blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 
     from server import web

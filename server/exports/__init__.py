@@ -1,0 +1,1 @@
+"""Exports of registrations: readable CSV and JSON for team leaders, BRON for statistics."""
