@@ -15,9 +15,10 @@ the free-text ``_AN`` fields an officer types.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -329,6 +330,8 @@ def party_rows(number: int, data: dict[str, Any]) -> Iterator[dict[str, Any]]:
 # -- the file format (BRON.md §1) --------------------------------------------------------
 
 def _text_cell(value: Any) -> str:
+    if value is None or value == "":
+        return '""'
     # One record per line, trailing spaces removed, and no formula for a spreadsheet.
     text = str(value).replace("\r", " ").replace("\n", " ").replace("\t", " ").rstrip()
     return '"' + escape_formula(text).replace('"', '""') + '"'
@@ -342,23 +345,38 @@ def _number_cell(value: Any) -> str:
     return str(int(value))  # codes like "06" never occur; int() drops leading zeros anyway
 
 
+def _date_cell(value: Any) -> str:
+    return value or ""
+
+
+def _blank_text(_value: Any) -> str:
+    return '""'
+
+
+def _blank(_value: Any) -> str:
+    return ""
+
+
+_CELLS = {"T": _text_cell, "N": _number_cell, "D": _date_cell}
+
+
 def header(columns: tuple[Column, ...]) -> str:
     return ",".join(f'"{c.name}"' for c in columns) + "\r\n"
 
 
-def line(columns: tuple[Column, ...], row: dict[str, Any], blank: frozenset[str]) -> str:
-    cells = []
-    for column in columns:
-        value = None if column.name in blank else row.get(column.name)
-        if column.kind == "T":
-            cells.append(_text_cell("" if value is None else value))
-        elif column.kind == "D":
-            cells.append(value or "")
-        else:
-            cells.append(_number_cell(value))
-    return ",".join(cells) + "\r\n"
+@lru_cache(maxsize=8)
+def _plan(columns: tuple[Column, ...], blank: frozenset[str]
+          ) -> tuple[tuple[str, Callable[[Any], str]], ...]:
+    """Per column, the function that writes its cell (a blanked one writes it empty)."""
+    return tuple(
+        (c.name, (_blank_text if c.kind == "T" else _blank) if c.name in blank
+         else _CELLS[c.kind])
+        for c in columns)
 
 
 def lines(columns: tuple[Column, ...], rows: Iterable[dict[str, Any]],
           blank: frozenset[str]) -> str:
-    return "".join(line(columns, row, blank) for row in rows)
+    """The CSV lines of ``rows`` in BRON's format: text quoted, numbers and dates bare."""
+    plan = _plan(columns, blank)
+    return "".join(",".join([cell(row.get(name)) for name, cell in plan]) + "\r\n"
+                   for row in rows)

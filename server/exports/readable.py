@@ -84,12 +84,20 @@ class Table:
             "Id", "Type", "Status", "Aangemaakt door", "Aangemaakt op", "Bijgewerkt op",
             "Ingediend op", "Open conflicten", "Opmerking teamleider", "RD x", "RD y",
         ]
-        self._cells: list[Callable[[dict[str, Any]], list[Cell]]] = []
+        # Per type, the (first column, cells) of its own fields: a row fills only those, so
+        # an accident does not pay for the columns of the other forms.
+        self._plans: dict[str, list[tuple[int, Callable[[dict[str, Any]], list[Cell]]]]] = {
+            rtype: [] for rtype in types}
         for name, defs in fields.items():
             label = " / ".join(dict.fromkeys(d.label for d in defs))
-            self._add(name, label, defs[0])
+            position = len(self.header)
+            cells = self._add(name, label, defs[0])
+            for rtype in types:
+                if any(f is d for f in FORMS_BY_TYPE[rtype].fields for d in defs):
+                    self._plans[rtype].append((position, cells))
 
-    def _add(self, name: str, label: str, field: FieldDef) -> None:
+    def _add(self, name: str, label: str,
+             field: FieldDef) -> Callable[[dict[str, Any]], list[Cell]]:
         if field.kind == "location":
             self.header += [f"{label} breedtegraad", f"{label} lengtegraad",
                             f"{label} nauwkeurigheid (m)"]
@@ -100,23 +108,23 @@ class Table:
                     return ["", "", ""]
                 return [_number(value.get(k)) for k in ("lat", "lon", "accuracy")]
 
-            self._cells.append(location)
-        elif field.kind == "group":
+            return location
+        if field.kind == "group":
             self.header += [f"{label} (aantal)", label]
             subfields = [(f.name, f.label, _formatter(f)) for f in field.fields]
 
             def group(data: dict[str, Any]) -> list[Cell]:
                 live = items(data.get(name))
+                if not live:
+                    return ["0", ""]
                 readable = [{sub_label: fmt(item[sub]) for sub, sub_label, fmt in subfields
                              if item.get(sub) is not None} for item in live]
-                return [str(len(live)), orjson.dumps(readable).decode() if live else ""]
+                return [str(len(live)), orjson.dumps(readable).decode()]
 
-            self._cells.append(group)
-        else:
-            self.header.append(label)
-            fmt = _formatter(field)
-            self._cells.append(
-                lambda data: ["" if data.get(name) is None else fmt(data[name])])
+            return group
+        self.header.append(label)
+        fmt = _formatter(field)
+        return lambda data: ["" if data.get(name) is None else fmt(data[name])]
 
     def cells(self, row: Row) -> list[Cell]:
         data = orjson.loads(row.data)
@@ -131,6 +139,8 @@ class Table:
             review.get("comment", "") if isinstance(review, dict) else "",
             _number(row.rd_x), _number(row.rd_y),
         ]
-        for cells in self._cells:
-            out += cells(data)
+        out += [""] * (len(self.header) - len(out))
+        for position, cells in self._plans.get(row.type, ()):
+            values = cells(data)
+            out[position:position + len(values)] = values
         return out

@@ -71,14 +71,21 @@ _NUMBER_JOIN = " LEFT JOIN revisions v ON v.registration_id = r.id AND v.rev = 1
 _DATETIME_POSITIONS = (16, 17, 18)
 
 
+def _in_list(count: int) -> str:
+    return "(" + ", ".join("?" * count) + ")"
+
+
 class Snapshot:
     """An open read transaction over the registrations of ``flt``; ``close`` ends it."""
 
     def __init__(self, engine: Engine, flt: Filter, *, numbered: bool = False) -> None:
         self._dialect = engine.dialect
         self._postgres = engine.dialect.name == "postgresql"
-        self._numbered = numbered
         self._where, self._params = self._conditions(flt)
+        self._rows_sql = (
+            f"SELECT {_SELECT}, {'v.id' if numbered else 'NULL'} FROM registrations r "
+            "JOIN users u ON u.id = r.created_by_id" + (_NUMBER_JOIN if numbered else "")
+            + " WHERE r.id IN ")
         parse = DateTime(timezone=True).dialect_impl(self._dialect).result_processor(
             self._dialect, None)
         self._parse_datetime = parse
@@ -107,9 +114,9 @@ class Snapshot:
         if flt.team_id is not None:
             clauses.append("r.team_id = ?")
             params.append(flt.team_id)
-        clauses.append("r.type IN (" + ", ".join("?" * len(flt.types)) + ")")
+        clauses.append("r.type IN " + _in_list(len(flt.types)))
         params += flt.types
-        clauses.append("r.status IN (" + ", ".join("?" * len(flt.statuses)) + ")")
+        clauses.append("r.status IN " + _in_list(len(flt.statuses)))
         params += flt.statuses
         for clause, moment in (("r.created_at >= ?", flt.created_from),
                                ("r.created_at < ?", flt.created_to)):
@@ -120,23 +127,29 @@ class Snapshot:
 
     def chunks(self, size: int = CHUNK) -> Iterator[list[Row]]:
         """The registrations, oldest first, ``size`` at a time (may be called again for a
-        second pass over the same snapshot)."""
-        sql = self._sql(
-            f"SELECT {_SELECT}, {'v.id' if self._numbered else 'NULL'} FROM registrations r "
-            "JOIN users u ON u.id = r.created_by_id"
-            + (_NUMBER_JOIN if self._numbered else "") + self._where
-            + " ORDER BY r.created_at, r.id")
+        second pass over the same snapshot).
+
+        The database sorts only the keys (no index serves every filter, and sorting whole
+        rows would spill their personal data into the database's temporary files); each
+        chunk of keys then fetches its rows by primary key."""
+        keys_sql = self._sql("SELECT r.id FROM registrations r" + self._where
+                             + " ORDER BY r.created_at, r.id")
         if self._postgres:
-            # A named cursor is a server-side one: rows come over in fetchmany's chunks.
-            cursor = self._connection.driver_connection.cursor(name=f"export_{next(_names)}")
+            # A named cursor is a server-side one: keys come over in fetchmany's chunks.
+            keys = self._connection.driver_connection.cursor(name=f"export_{next(_names)}")
         else:
-            cursor = self._connection.cursor()
+            keys = self._connection.cursor()
+        rows = self._connection.cursor()
         try:
-            cursor.execute(sql, self._params)
-            while fetched := cursor.fetchmany(size):
-                yield [self._row(values) for values in fetched]
+            keys.execute(keys_sql, self._params)
+            while fetched := keys.fetchmany(size):
+                ids = [key for (key,) in fetched]
+                rows.execute(self._sql(self._rows_sql + _in_list(len(ids))), ids)
+                by_id = {values[0]: values for values in rows.fetchall()}
+                yield [self._row(by_id[key]) for key in ids]
         finally:
-            cursor.close()
+            rows.close()
+            keys.close()
 
     def _row(self, values: Any) -> Row:
         values = list(values)
