@@ -193,9 +193,9 @@ def _local(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return moment.astimezone(NL) if moment.tzinfo else None
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 near a day's edge
         return None
-    return moment.astimezone(NL) if moment.tzinfo else None
 
 
 def _date(value: Any) -> date | None:

@@ -45,10 +45,10 @@ def _moment(value: Any) -> str:
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
+            if moment.tzinfo:
+                return moment.astimezone(NL).strftime("%Y-%m-%d %H:%M")
+        except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 at a day's edge
             return value
-        if moment.tzinfo:
-            return moment.astimezone(NL).strftime("%Y-%m-%d %H:%M")
     return _plain(value)
 
 

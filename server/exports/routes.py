@@ -15,7 +15,7 @@ both taken from the snapshot the file is then written from.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ FORMATS = ("csv", "json", "bron")
 DEFAULT_STATUSES = tuple(s for s in REGISTRATION_STATUSES if s != "withdrawn")
 BAD_DATE = ("Moet een datum zijn als JJJJ-MM-DD, of een datum en tijd met tijdzone "
             "(bijvoorbeeld 2026-11-24T09:30+01:00)")
+BAD_YEAR = "Het jaar moet tussen 1900 en 2999 liggen"
 
 blp = Blueprint("exports", __name__, url_prefix="/api", description="Exports")
 
@@ -49,12 +50,17 @@ class _Moment(fields.Field):
             raise ValidationError(BAD_DATE)
         try:
             if len(value) == 10:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
+                if not 1900 <= day.year <= 2999:
+                    raise ValidationError(BAD_YEAR)
+                return day
             moment = datetime.fromisoformat(value)
         except ValueError as exc:
             raise ValidationError(BAD_DATE) from exc
         if moment.tzinfo is None:
             raise ValidationError(BAD_DATE)
+        if not 1900 <= moment.year <= 2999:
+            raise ValidationError(BAD_YEAR)
         return moment
 
 
@@ -90,17 +96,17 @@ class ExportArgs(Schema):
 
 
 def _start(value: date | datetime | None) -> datetime | None:
-    """From the start of the Dutch day, or from the moment given."""
+    """From the start of the Dutch day, or from the moment given (in UTC, as stored)."""
     if isinstance(value, datetime):
-        return value
-    return datetime.combine(value, time(), NL) if value else None
+        return value.astimezone(UTC)
+    return datetime.combine(value, time(), NL).astimezone(UTC) if value else None
 
 
 def _end(value: date | datetime | None) -> datetime | None:
     """Up to the end of the Dutch day (inclusive), or up to the moment (exclusive)."""
     if isinstance(value, datetime):
-        return value
-    return datetime.combine(value + timedelta(days=1), time(), NL) if value else None
+        return value.astimezone(UTC)
+    return _start(value + timedelta(days=1)) if value else None
 
 
 def _filename(fmt: str, rtype: str | None, reduced: bool) -> str:

@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -350,6 +351,32 @@ def test_formula_cells_are_escaped_in_every_csv(agent1: Api, leider: Api) -> Non
             assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for c in row_cells), name
 
 
+def test_from_and_to_are_moments_in_their_own_time_zone(agent1: Api, leider: Api) -> None:
+    rid = push(agent1, minor_accident())
+    created = datetime.fromisoformat(
+        leider.get(f"/api/registrations/{rid}").get_json()["created_at"])
+    # one second after the creation, written in a zone five hours behind UTC
+    after = (created + timedelta(seconds=1)).astimezone(timezone(timedelta(hours=-5)))
+    stamp = after.isoformat().replace("+", "%2B")
+
+    def ids(query: str) -> list[str]:
+        return [r["Id"] for r in read_csv(leider.get(f"/api/export?format=csv{query}"))]
+
+    assert ids(f"&from={stamp}") == [] and ids(f"&to={stamp}") == [rid]
+
+
+def test_odd_dates_in_a_registration_do_not_break_an_export(agent1: Api,
+                                                            leider: Api) -> None:
+    push(agent1, {**minor_accident(), "occurred_at": "0001-01-01T00:00:00+14:00",
+                  "parties[p1]": {"object_type": "1", "date_of_birth": "9999-12-31"}})
+    [row] = read_csv(leider.get("/api/export?format=csv"))
+    assert row["Datum en tijd ongeval / Datum en tijd"] == "0001-01-01T00:00:00+14:00"
+    files = read_zip(leider.get("/api/export?format=bron"))
+    [accident] = as_dicts(files["ongevallen.csv"])
+    assert accident["DATUM_VKL"] == "" and accident["JAAR_VKL"] == ""
+    assert as_dicts(files["partijen.csv"])[0]["LEEFTIJD"] == ""
+
+
 # -- filters, validation, audit ------------------------------------------------------------
 
 def test_filters_and_withdrawn_only_when_asked(agent1: Api, leider: Api) -> None:
@@ -384,6 +411,7 @@ def test_filters_and_withdrawn_only_when_asked(agent1: Api, leider: Api) -> None
     ("format=csv&status=", "status"), ("format=csv&from=2026-13-01", "from"),
     ("format=csv&from=24-11-2026", "from"), ("format=csv&to=2026-11-24T09:30", "to"),
     ("format=csv&from=2026-11-25&to=2026-11-24", "to"),
+    ("format=csv&to=9999-12-31", "to"), ("format=csv&from=0001-01-01T00:00:00%2B14:00", "from"),
 ])
 def test_bad_parameters_are_422_with_field_errors(leider: Api, query: str,
                                                   field: str) -> None:
@@ -404,7 +432,8 @@ def test_every_export_is_audited_with_filter_and_row_count(agent1: Api, leider: 
     csv_audit, json_audit, bron_audit = export_audits()
     assert csv_audit["format"] == "csv" and csv_audit["rows"] == 2
     assert csv_audit["filter"]["statuses"] == ["draft", "submitted"]
-    assert csv_audit["filter"]["from"].startswith("2026-01-01T00:00:00+01:00")
+    # the Dutch day's start, in UTC as stored
+    assert csv_audit["filter"]["from"] == "2025-12-31T23:00:00+00:00"
     assert csv_audit["filter"]["team"] is not None
     assert json_audit["rows"] == 0 and json_audit["filter"]["types"] == ["pdo"]
     assert bron_audit == {**bron_audit, "format": "bron", "variant": "beperkt", "rows": 2}
