@@ -68,7 +68,7 @@ def _formatter(field: FieldDef) -> Callable[[Any], Any]:
     if field.kind in ("integer", "number"):
         return _number
     if field.kind == "photo":
-        return lambda v: v.get("sha256", "") if isinstance(v, dict) else _plain(v)
+        return lambda v: _plain(v.get("sha256")) if isinstance(v, dict) else _plain(v)
     return _plain
 
 

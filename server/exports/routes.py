@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -28,12 +28,13 @@ from server.auth.tokens import current, require_auth
 from server.errors import ApiError
 from server.exports import writers
 from server.exports.source import Filter, Snapshot
-from server.extensions import db
+from server.extensions import db, limiter
 from server.registrations.forms import FORMS_BY_TYPE
 from sync.model import REGISTRATION_STATUSES
 
 NL = ZoneInfo("Europe/Amsterdam")
 FORMATS = ("csv", "json", "bron")
+EXPORT_RATE = "10 per minute"  # per user; config EXPORT_RATE_PER_USER
 DEFAULT_STATUSES = tuple(s for s in REGISTRATION_STATUSES if s != "withdrawn")
 BAD_DATE = ("Moet een datum zijn als JJJJ-MM-DD, of een datum en tijd met tijdzone "
             "(bijvoorbeeld 2026-11-24T09:30+01:00)")
@@ -116,12 +117,22 @@ def _filename(fmt: str, rtype: str | None, reduced: bool) -> str:
     return f"wijkpost-export-{rtype or 'alle'}-{today}.{fmt}"
 
 
+def _caller_key() -> str:
+    return f"export:{current().user.id}"
+
+
 @blp.route("/export", methods=["GET"])
 @require_auth("teamleider", "beheerder")
+# Each export holds a database connection for as long as its download runs.
+@limiter.limit(lambda: current_app.config.get("EXPORT_RATE_PER_USER", EXPORT_RATE),
+               key_func=_caller_key)
 @blp.arguments(ExportArgs, location="query")
 @blp.doc(responses={"200": {"description": "Het exportbestand (csv, json of zip)"}})
 def export(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Registrations as a file: csv or json (teamleider), BRON zip (teamleider, beheerder)."""
+    if request.method == "HEAD":
+        # Flask answers HEAD with the GET view: that would audit an export never sent.
+        raise ApiError(405)
     principal = current()
     fmt = args["format"]
     reduced = principal.user.role == "beheerder"

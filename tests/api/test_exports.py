@@ -21,7 +21,7 @@ from server.exports import bron
 from server.extensions import db
 from server.models import AuditEntry
 from server.registrations.forms import VOR
-from tests.conftest import PASSWORD, Api, login
+from tests.conftest import PASSWORD, Api, login, make_app
 from tests.samples import minor_accident
 
 BRON_MD = Path(__file__).resolve().parents[2] / "docs" / "BRON.md"
@@ -453,3 +453,26 @@ def test_the_export_streams_from_its_snapshot_while_pushes_go_on(agent1: Api,
     # ... and the file holds what was there when it began, as the audit row says
     assert all(rid in body for rid in before) and later not in body
     assert export_audits()[-1]["rows"] == 3
+
+
+def test_a_head_request_is_refused_and_not_audited(leider: Api) -> None:
+    assert leider.client.head("/api/export?format=csv",
+                              headers=leider.headers()).status_code == 405
+    assert export_audits() == []
+
+
+def test_exports_are_rate_limited_per_user(tmp_path: Any, template_db: str) -> None:
+    app = make_app(tmp_path, template_db, RATELIMIT_ENABLED=True,
+                   EXPORT_RATE_PER_USER="2 per minute")
+    with app.app_context():
+        make_user("leider1", "teamleider", PASSWORD, "Centrum")
+        make_user("leider2", "teamleider", PASSWORD, "Noord")
+        db.session.commit()
+        client = app.test_client()
+        first, second = login(client, "leider1"), login(client, "leider2")
+        codes = [first.get("/api/export?format=json").status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert second.get("/api/export?format=json").status_code == 200
+        assert len(export_audits()) == 3
+        db.session.remove()
+        db.engine.dispose()
