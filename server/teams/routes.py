@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import delete, select
 
 from server import audit
@@ -20,10 +20,12 @@ from server.extensions import db
 from server.models import Team, TeamSubstitute, User, utcnow
 
 blp = Blueprint("teams", __name__, url_prefix="/api", description="Teams (beheer)")
+MAX_ID = 2**31 - 1  # integer keys: a larger number is no id (and PostgreSQL would refuse it)
 
 
 class SubstituteSchema(Schema):
     user_id = fields.Integer(required=True, allow_none=True, strict=True,
+                             validate=validate.Range(min=1, max=MAX_ID),
                              metadata={"description": "a teamleider of another team, or null"})
 
 
@@ -76,7 +78,7 @@ def set_substitute(body: dict[str, Any], team_id: int):  # type: ignore[no-untyp
     """Name a teamleider of another team as the team's substitute reviewer, or remove the
     substitute with ``null``; access follows at once."""
     principal = current()
-    if db.session.get(Team, team_id) is None:
+    if team_id > MAX_ID or db.session.get(Team, team_id) is None:
         raise ApiError(404, message="Team niet gevonden")
     user_id = body["user_id"]
     if user_id is not None:

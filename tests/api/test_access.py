@@ -274,8 +274,11 @@ def test_a_beheerder_names_and_removes_a_substitute_reviewer(client: FlaskClient
     assert leider.put(url, json={"user_id": leider_id}).status_code == 403
     assert beheerder.put("/api/teams/999999/substitute",
                          json={"user_id": leider_id}).status_code == 404
-    for bad in ({}, {"user_id": "leider1"}, {"user_id": leider_id, "extra": 1}):
+    for bad in ({}, {"user_id": "leider1"}, {"user_id": leider_id, "extra": 1},
+                {"user_id": 2**40}, {"user_id": 0}):
         assert beheerder.put(url, json=bad).status_code == 422, bad
+    assert beheerder.put(f"/api/teams/{10**20}/substitute",
+                         json={"user_id": leider_id}).status_code == 404
 
     named = beheerder.put(url, json={"user_id": leider_id})
     assert named.status_code == 200, named.get_json()
@@ -294,12 +297,16 @@ def test_a_beheerder_names_and_removes_a_substitute_reviewer(client: FlaskClient
     [clash] = agent3.push(agent3.op(conflicted, {"street": "Plein"}, base_rev=1))
     assert clash["status"] == "conflict"
 
+    own = create(leider)
     assert {r["id"] for r in leider.get("/api/registrations").get_json()["items"]} == {
-        rid, conflicted}
+        rid, conflicted, own}
+    by_team = {team: {r["id"] for r in leider.get(f"/api/registrations?team={team}")
+                      .get_json()["items"]} for team in (centrum, noord)}
+    assert by_team == {centrum: {own}, noord: {rid, conflicted}}
     assert leider.get(f"/api/registrations/{rid}").status_code == 200
     assert leider.get(f"/api/attachments/{sha(data)}").data == data
     # pull stays the own team: the substitute works online
-    assert leider.pull_all()["changes"] == []
+    assert [c["id"] for c in leider.pull_all()["changes"]] == [own]
     resolve_url = f"/api/registrations/{conflicted}/conflicts/{clash['conflicts'][0]}/resolve"
     resolved = leider.post(resolve_url, json={"value": "Markt", "rev": 3})
     assert resolved.status_code == 200, resolved.get_json()
@@ -310,7 +317,8 @@ def test_a_beheerder_names_and_removes_a_substitute_reviewer(client: FlaskClient
     # Removed: the access is gone at once, as for any other team's leader.
     cleared = beheerder.put(url, json={"user_id": None})
     assert cleared.status_code == 200 and cleared.get_json()["substitute"] is None
-    assert leider.get("/api/registrations").get_json()["items"] == []
+    assert [r["id"] for r in leider.get("/api/registrations").get_json()["items"]] == [own]
+    assert leider.get(f"/api/registrations?team={noord}").get_json()["items"] == []
     assert leider.get(f"/api/registrations/{rid}").status_code == 404
     assert leider.get(f"/api/attachments/{sha(data)}").status_code == 404
     assert leider.post(f"/api/registrations/{rid}/review",
