@@ -190,6 +190,19 @@ def test_resolving_with_a_new_photo_needs_a_right_to_it(agent1: Api, agent2: Api
     assert agent2.get(f"/api/attachments/{sha(own)}").data == own
 
 
+def test_a_photo_in_an_amendment_is_readable_by_the_teamleider(agent1: Api, agent2: Api,
+                                                                leider: Api) -> None:
+    rid = submitted(agent1)
+    assert leider.post(f"/api/registrations/{rid}/review",
+                       json={"decision": "approve", "comment": "", "rev": 1}).status_code == 200
+    data = jpeg("later")
+    upload(agent2, data)
+    [result] = agent2.push(agent2.op(rid, photo_set(sha(data), "later"), base_rev=2))
+    assert result["status"] == "rejected" and result["amendment"]
+    # the team leader deciding on the amendment sees the photo it adds
+    assert leider.get(f"/api/attachments/{sha(data)}").data == data
+
+
 # -- need-to-know --------------------------------------------------------------------------
 
 
