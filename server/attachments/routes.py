@@ -64,6 +64,8 @@ def put_attachment(sha256: str):  # type: ignore[no-untyped-def]
     principal = current()
     answer = {"sha256": sha256, "content_type": content_type, "size": len(body)}
     if access.holds_upload(principal.user.id, sha256):
+        if not os.path.exists(_path(sha256)):
+            _store(sha256, body)  # a file lost on disk comes back with the next upload
         return answer, 200  # the caller's own repeat: nothing new to them
     # Whether or not someone else holds these bytes, the answer and the work are those of
     # a first upload (DESIGN.md §8): the caller proves possession and gets the right.

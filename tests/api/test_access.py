@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
@@ -118,6 +120,15 @@ def test_uploading_bytes_someone_else_holds_answers_as_a_first_upload(agent1: Ap
     for api in (agent1, agent3):
         again = upload(api, data)
         assert again.status_code == 200 and again.get_json() == first.get_json()
+
+
+def test_a_repeated_upload_restores_a_lost_file(app: Flask, agent1: Api) -> None:
+    data = jpeg("lost")
+    upload(agent1, data)
+    path = os.path.join(app.config["ATTACHMENT_DIR"], sha(data)[:2], sha(data))
+    os.remove(path)
+    assert upload(agent1, data).status_code == 200
+    assert agent1.get(f"/api/attachments/{sha(data)}").data == data
 
 
 @contextmanager
