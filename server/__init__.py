@@ -52,8 +52,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from server.auth.routes import blp as auth_blp
     from server.registrations.routes import blp as registrations_blp
     from server.sync_api.routes import blp as sync_blp
+    from server.teams.routes import blp as teams_blp
 
-    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp):
+    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, teams_blp):
         api.register_blueprint(blueprint)
     from server.exports.routes import blp as exports_blp
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -14,7 +16,17 @@ from server import audit
 from server.auth.passwords import hash_password
 from server.auth.tokens import ROLES
 from server.extensions import db
-from server.models import Registration, Team, User, utcnow
+from server.models import (
+    Attachment,
+    AttachmentRight,
+    ProcessedOp,
+    Registration,
+    RegistrationAttachment,
+    Revision,
+    Team,
+    User,
+    utcnow,
+)
 
 DEMO_PASSWORD = "wijkpost-demo"
 DEMO_USERS = (
@@ -128,24 +140,49 @@ def register_cli(app: Flask) -> None:
         click.echo(f"purge-expired: {purge_expired()} registraties verwijderd.")
 
 
-def purge_expired() -> int:
-    """Delete registrations whose retention ended; their ids go to the change log."""
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete registrations whose retention ended, with everything of them: revisions,
+    processed ops, photo links, and photos no other registration links (row, upload rights
+    and file). Photos never linked and uploaded before the retention go too. The ids go to
+    the change log, so a pull removes them from devices."""
     from server import changes
-    from server.models import RegistrationAttachment, Revision
 
-    days = current_app.config["RETENTION_DAYS_REGISTRATIONS"]
-    cutoff = utcnow() - timedelta(days=days)
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS_REGISTRATIONS"])
     rows = db.session.execute(
         select(Registration.id, Registration.team_id).where(Registration.updated_at < cutoff)
     ).all()
     ids = [r.id for r in rows]
-    if not ids:
-        return 0
-    db.session.execute(delete(Revision).where(Revision.registration_id.in_(ids)))
-    db.session.execute(delete(RegistrationAttachment).where(
-        RegistrationAttachment.registration_id.in_(ids)))
-    db.session.execute(delete(Registration).where(Registration.id.in_(ids)))
-    changes.mark(("registration", r.id, r.team_id, True) for r in rows)
-    audit.record([audit.Event("purge", None, None, "registration", ids)])
+    if ids:
+        linked: set[str] = set()
+        for part in _chunks(ids):
+            linked.update(db.session.scalars(select(RegistrationAttachment.sha256).where(
+                RegistrationAttachment.registration_id.in_(part))))
+            db.session.execute(delete(Revision).where(Revision.registration_id.in_(part)))
+            db.session.execute(delete(ProcessedOp).where(ProcessedOp.record_id.in_(part)))
+            db.session.execute(delete(RegistrationAttachment).where(
+                RegistrationAttachment.registration_id.in_(part)))
+            db.session.execute(delete(Registration).where(Registration.id.in_(part)))
+        changes.mark(("registration", r.id, r.team_id, True) for r in rows)
+        audit.record([audit.Event("purge", None, None, "registration", ids)])
+    unlinked = ~select(RegistrationAttachment.sha256).where(
+        RegistrationAttachment.sha256 == Attachment.sha256).exists()
+    orphans = set(db.session.scalars(select(Attachment.sha256).where(
+        Attachment.created_at < cutoff, unlinked)))
+    for part in _chunks(sorted(linked)) if ids else ():
+        orphans.update(db.session.scalars(select(Attachment.sha256).where(
+            Attachment.sha256.in_(part), unlinked)))
+    for part in _chunks(sorted(orphans)):
+        db.session.execute(delete(AttachmentRight).where(AttachmentRight.sha256.in_(part)))
+        db.session.execute(delete(Attachment).where(Attachment.sha256.in_(part)))
     db.session.commit()
+    # Files go after the commit: a crash in between leaves a file without a row (never
+    # read again), never a row whose file is gone.
+    for sha256 in orphans:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(current_app.config["ATTACHMENT_DIR"], sha256[:2], sha256))
     return len(ids)
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    """IN lists of a bounded length (drivers cap the number of parameters)."""
+    return [values[i:i + size] for i in range(0, len(values), size)]

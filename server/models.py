@@ -138,6 +138,8 @@ class ProcessedOp(db.Model):
     op_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer)
     device_id: Mapped[str] = mapped_column(String(36))
+    # So retention can remove a registration's ops with it.
+    record_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -149,6 +151,26 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AttachmentRight(db.Model):
+    """A user who uploaded these bytes: only they (and readers of a registration that
+    links the photo) may link or download it by its hash."""
+
+    __tablename__ = "attachment_rights"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TeamSubstitute(db.Model):
+    """A teamleider of another team named to read and review this team's registrations."""
+
+    __tablename__ = "team_substitutes"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    named_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class RegistrationAttachment(db.Model):

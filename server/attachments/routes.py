@@ -6,16 +6,18 @@ import hashlib
 import os
 import re
 import tempfile
+from typing import Any
 
 from flask import current_app, request, send_file
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from server import audit
+from server import access, audit
 from server.auth.tokens import current, require_auth
 from server.errors import ApiError
 from server.extensions import db
-from server.models import Attachment, Registration, RegistrationAttachment
+from server.models import Attachment, AttachmentRight, utcnow
 
 blp = Blueprint("attachments", __name__, url_prefix="/api", description="Foto's")
 
@@ -37,9 +39,10 @@ def _check_hash(sha256: str) -> None:
 
 
 @blp.route("/attachments/<sha256>", methods=["PUT"])
-@require_auth("agent", "teamleider")
+@require_auth(*access.WRITER_ROLES)
 def put_attachment(sha256: str):  # type: ignore[no-untyped-def]
-    """Store the bytes if they hash to ``sha256``; repeating the upload is harmless."""
+    """Store the bytes if they hash to ``sha256``; the uploader gets the right to link and
+    read them. 201, as for a first upload, unless the caller uploaded them before (200)."""
     _check_hash(sha256)
     content_type = (request.mimetype or "").lower()
     if content_type not in SIGNATURES:
@@ -59,43 +62,51 @@ def put_attachment(sha256: str):  # type: ignore[no-untyped-def]
         raise ApiError(415, message="De inhoud is geen " + content_type,
                        errors={"content_type": ["Inhoud en type komen niet overeen"]})
     principal = current()
-    existing = db.session.get(Attachment, sha256)
-    if existing is not None:
-        return {"sha256": sha256, "content_type": existing.content_type,
-                "size": existing.size}, 200
+    answer = {"sha256": sha256, "content_type": content_type, "size": len(body)}
+    if access.holds_upload(principal.user.id, sha256):
+        if not os.path.exists(_path(sha256)):
+            _store(sha256, body)  # a file lost on disk comes back with the next upload
+        return answer, 200  # the caller's own repeat: nothing new to them
+    # Whether or not someone else holds these bytes, the answer and the work are those of
+    # a first upload (DESIGN.md §8): the caller proves possession and gets the right.
+    _store(sha256, body)
+    _insert_new(Attachment, sha256=sha256, content_type=content_type, size=len(body),
+                uploaded_by_id=principal.user.id, created_at=utcnow())
+    _insert_new(AttachmentRight, sha256=sha256, user_id=principal.user.id, created_at=utcnow())
+    audit.record([audit.Event("attachment_upload", principal.user.id, principal.device.id,
+                              "attachment", [sha256])])
+    db.session.commit()
+    return answer, 201
+
+
+def _store(sha256: str, body: bytes) -> None:
     path = _path(sha256)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    # Write then rename: a crash never leaves a half-written file under the final name.
+    # Write then rename: a crash never leaves a half-written file under the final name,
+    # and rewriting the same bytes over an existing file is harmless.
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
     with os.fdopen(fd, "wb") as handle:
         handle.write(body)
     os.replace(tmp, path)
-    db.session.add(Attachment(sha256=sha256, content_type=content_type, size=len(body),
-                              uploaded_by_id=principal.user.id))
-    audit.record([audit.Event("attachment_upload", principal.user.id, principal.device.id,
-                              "attachment", [sha256])])
-    db.session.commit()
-    return {"sha256": sha256, "content_type": content_type, "size": len(body)}, 201
+
+
+def _insert_new(model: type[Any], **values: object) -> None:
+    """INSERT unless the row exists: two users may upload the same bytes at once."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 @blp.route("/attachments/<sha256>", methods=["GET"])
-@require_auth()
+@require_auth(*access.READER_ROLES)
 def get_attachment(sha256: str):  # type: ignore[no-untyped-def]
-    """The bytes, for a user who may read a registration that refers to them."""
+    """The bytes, for their uploader or a user who may read a registration that links them
+    (not for a beheerder: need-to-know)."""
     _check_hash(sha256)
     principal = current()
-    attachment = db.session.get(Attachment, sha256)
+    # The same query and the same answer whether the photo is absent or not the caller's.
+    allowed = sha256 in access.photo_rights(principal.user, [sha256])
+    attachment = db.session.get(Attachment, sha256) if allowed else None
     if attachment is None:
-        raise ApiError(404, message="Foto niet gevonden")
-    allowed = attachment.uploaded_by_id == principal.user.id
-    if not allowed:
-        query = select(Registration.id).join(
-            RegistrationAttachment, RegistrationAttachment.registration_id == Registration.id
-        ).where(RegistrationAttachment.sha256 == sha256)
-        if principal.user.role != "beheerder":
-            query = query.where(Registration.team_id == principal.user.team_id)
-        allowed = db.session.execute(query.limit(1)).first() is not None
-    if not allowed:
         raise ApiError(404, message="Foto niet gevonden")
     audit.record([audit.Event("read", principal.user.id, principal.device.id, "attachment",
                               [sha256])])

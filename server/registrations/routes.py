@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, or_, select
 
-from server import audit
+from server import access, audit
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
@@ -35,6 +36,7 @@ class ListArgs(Schema):
     conflicts = fields.Boolean()
     date_from = fields.DateTime(data_key="from")
     date_to = fields.DateTime(data_key="to")
+    team = fields.Integer(metadata={"description": "one team (own or substituted)"})
     cursor = fields.String(validate=validate.Length(max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -59,8 +61,7 @@ def forms():  # type: ignore[no-untyped-def]
 
 def readable(principal: Principal, row: Registration | None) -> Registration:
     """The row if the caller may read it; otherwise 404 whether or not it exists."""
-    user = principal.user
-    if row is None or (user.role != "beheerder" and row.team_id != user.team_id):
+    if row is None or row.team_id not in access.readable_teams(principal):
         raise ApiError(404, message="Registratie niet gevonden")
     return row
 
@@ -70,14 +71,16 @@ def _load(record_id: str) -> Registration | None:
 
 
 @blp.route("/registrations", methods=["GET"])
-@require_auth()
+@require_auth(*access.READER_ROLES)
 @blp.arguments(ListArgs, location="query")
 def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
-    """The team's registrations (all teams for a beheerder), newest first, cursor-paged."""
+    """The registrations of the caller's team (and of the teams a teamleider substitutes
+    for; ``team`` narrows to one), newest first, cursor-paged. Not for a beheerder."""
     principal = current()
-    query = store.views_query()
-    if principal.user.role != "beheerder":
-        query = query.where(Registration.team_id == principal.user.team_id)
+    teams = access.readable_teams(principal)
+    if "team" in args:
+        teams = teams & {args["team"]}
+    query = store.views_query().where(Registration.team_id.in_(sorted(teams)))
     if "status" in args:
         query = query.where(Registration.status == args["status"])
     if "type" in args:
@@ -144,7 +147,7 @@ def detail(row: Registration) -> dict[str, Any]:
 
 
 @blp.route("/registrations/<record_id>", methods=["GET"])
-@require_auth()
+@require_auth(*access.READER_ROLES)
 def get_registration(record_id: str):  # type: ignore[no-untyped-def]
     """One registration with its history, conflicts and amendments."""
     principal = current()
@@ -157,9 +160,10 @@ def get_registration(record_id: str):  # type: ignore[no-untyped-def]
 
 
 def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
-                   changes_set: dict[str, Any]) -> dict[str, Any]:
+                   changes_set: dict[str, Any], photos: Iterable[str] = ()) -> dict[str, Any]:
     now = utcnow()
     batch = store.Batch()
+    batch.attachment_links.update((row.id, sha) for sha in photos)
     batch.save(new, row.team_id, row.created_by_id, now, False, kind == "resolve", False)
     batch.revision(row.id, new.rev, principal.user.id, principal.device.id, now,
                    None, None, kind, changes_set)
@@ -178,6 +182,12 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
     """Approve, or return with a comment; made on ``rev``, 409 when that is stale."""
     principal = current()
     row = readable(principal, _load(record_id))
+    if body["decision"] == "approve" and row.created_by_id == principal.user.id:
+        # Four eyes: another teamleider of the team, or its substitute, approves. Returning
+        # is no approval, so the author may still send their own registration back.
+        raise ApiError(403, "own_registration",
+                       "U kunt uw eigen registratie niet goedkeuren; een andere teamleider "
+                       "(of de vervangend beoordelaar van het team) doet dat")
     try:
         new = review(store.to_record(row), body["decision"], body["comment"], body["rev"],
                      principal.user.username, principal.device.id, utcnow().isoformat())
@@ -208,6 +218,12 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
     errors = validation.validate_set(record.type, key, value)
     if errors:
         raise ApiError(422, errors=errors)
+    # A new value may name a photo: linking it needs the same right as in a push.
+    photos = store.photo_hashes(record.type, {key: value})
+    missing = sorted(photos - access.photo_rights(principal.user, photos)) if photos else []
+    if missing:
+        raise ApiError(422, "missing_attachment", "Upload de foto eerst",
+                       errors={"missing_attachment": missing})
     clock = current_app.extensions["wijkpost_clock"]
     try:
         new, changes_set = resolve(record, conflict_id, chosen, body["rev"],
@@ -218,4 +234,4 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
     except NotAllowed as exc:
         raise ApiError(422, "not_allowed", str(exc)) from exc
     return _save_decision(principal, row, new, "resolve", {**changes_set,
-                                                           "conflict": conflict_id})
+                                                           "conflict": conflict_id}, photos)

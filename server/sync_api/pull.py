@@ -22,10 +22,8 @@ FLOOR = "change_floor"  # positions below this were pruned; older cursors must r
 
 
 def scope_of(principal: Principal) -> str:
-    user = principal.user
-    if user.role == "beheerder":
-        return "all"
-    return f"team:{user.team_id}"
+    # The own team only: a substitute reviewer reads another team online, never offline.
+    return f"team:{principal.user.team_id}"
 
 
 def _scope_hash(scope: str) -> str:
@@ -56,8 +54,6 @@ def _ranges(scope: str, team_id: int | None) -> list[tuple[str, tuple[Any, ...]]
     the (team_id, seq) index, each with its own LIMIT, and merged here: written as one
     ``OR``, SQLite collects every later change of both and sorts them for each page.
     """
-    if scope == "all":
-        return [("", ())]
     return [(" AND team_id = ?", (team_id,)), (" AND team_id IS NULL", ())]
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from server import audit, bulk
+from server import access, audit, bulk
 from server.auth.tokens import Principal
 from server.extensions import db
-from server.models import Attachment, Device, ProcessedOp, utcnow
+from server.models import Device, ProcessedOp, utcnow
 from server.registrations import store, validation
 from sync.hlc import HLC, Clock
 from sync.merge import apply_op, check_op
@@ -93,7 +93,9 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     processed = _processed({op.op_id for op in ops})
     rows = store.load_states({op.record_id for op in ops})
     hashes = set().union(*photos.values())
-    present = _present(hashes) if hashes else set()
+    # Photos the author may link (uploaded them, or reads a registration linking them);
+    # any other hash is answered as absent, so an answer never tells who holds a photo.
+    present = access.photo_rights(user, hashes) if hashes else set()
 
     states: dict[str, Record] = {rid: row.record for rid, row in rows.items()}
     owners: dict[str, tuple[int, int]] = {
@@ -149,6 +151,8 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
                 batch.save(state, owner[0], owner[1], now, False, False, False)
                 batch.revision(state.id, state.rev, user.id, device.id, now, str(op.hlc),
                                op.op_id, "amendment", op.set)
+                # readers of the record see its amendments, photos included
+                batch.attachment_links.update((state.id, sha) for sha in op_photos)
                 result["rev"] = state.rev
                 result["amendment"] = outcome.amendment["id"]
                 events.append(audit.Event("amendment", user.id, device.id, "registration",
@@ -192,8 +196,9 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         written.append((op.record_id, op.op_id, new.rev))
 
     batch.flush()
-    bulk.insert(ProcessedOp.__table__, ("op_id", "user_id", "device_id", "result", "at"),
-                [(op_id, user.id, device.id, result, now)
+    bulk.insert(ProcessedOp.__table__,
+                ("op_id", "user_id", "device_id", "record_id", "result", "at"),
+                [(op_id, user.id, device.id, result["record_id"], result, now)
                  for op_id, result in remembered.items()])
     if written:
         # One entry per push names every record written, with the op and new rev of each.
@@ -215,12 +220,6 @@ def _processed(op_ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
         f"{bulk.in_list(len(op_ids))}", list(op_ids),
         (ProcessedOp.op_id, ProcessedOp.user_id, ProcessedOp.result))
     return {op_id: (user_id, result) for op_id, user_id, result in found}
-
-
-def _present(hashes: set[str]) -> set[str]:
-    found = bulk.rows(f"SELECT sha256 FROM attachments WHERE sha256 IN {bulk.in_list(len(hashes))}",
-                      list(hashes), (Attachment.sha256,))
-    return {sha for (sha,) in found}
 
 
 def _rejected(op: Op, rev: int, errors: dict[str, Any], reason: str | None = None

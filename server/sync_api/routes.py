@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server import access
 from server.auth.tokens import current, require_auth
 from server.errors import ApiError
 from server.sync_api import pull as pull_module
@@ -64,7 +65,7 @@ def _envelope_errors(body: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @blp.route("/push", methods=["POST"])
-@require_auth("agent", "teamleider")
+@require_auth(*access.WRITER_ROLES)
 @blp.doc(requestBody={"content": {"application/json": {"schema": PushSchema}}})
 def push():  # type: ignore[no-untyped-def]
     """Push a batch of ops; one result per op, in order."""
@@ -88,10 +89,10 @@ def push():  # type: ignore[no-untyped-def]
 
 
 @blp.route("/pull", methods=["GET"])
-@require_auth()
+@require_auth(*access.READER_ROLES)
 @blp.arguments(PullArgs, location="query")
 def pull(args: dict[str, Any]):  # type: ignore[no-untyped-def]
-    """Changes after the cursor that the caller may see."""
+    """Changes of the caller's own team after the cursor (not for a beheerder)."""
     limit = min(args["limit"], current_app.config["PULL_MAX_LIMIT"])
     reply = pull_module.pull(current(), args["since"], limit)
     reply["schema_version"] = SCHEMA_VERSION

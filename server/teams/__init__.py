@@ -1,0 +1,1 @@
+"""Teams and their substitute reviewers (beheerder)."""
