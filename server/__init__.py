@@ -52,8 +52,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from server.auth.routes import blp as auth_blp
     from server.registrations.routes import blp as registrations_blp
     from server.sync_api.routes import blp as sync_blp
+    from server.webpush.routes import blp as push_blp
 
-    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp):
+    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, push_blp):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 
@@ -63,7 +64,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.security_headers(app)
     register_error_handlers(app)
 
-    from server.cli import register_cli
+    from server import scheduler, webpush
+    from server.cli import purge_expired, register_cli
 
     register_cli(app)
+    webpush.init_app(app)
+    scheduler.register_job("purge-expired", purge_expired, 3600)
+    # Last: every job is registered by now.
+    scheduler.init_app(app)
     return app

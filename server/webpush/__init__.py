@@ -1,0 +1,51 @@
+"""Web Push for area notices: VAPID keys, subscriptions, recorded sends with retries.
+
+The interface the notices module uses:
+
+- ``subscribed_device_count(team_ids) -> int``: devices a notice for those teams reaches.
+- ``deliver_notice(notice, team_ids)``: ``notice`` has ``id``, ``title``, ``priority``
+  (1..3) and ``valid_until`` (aware); one send per subscription of the teams' officers,
+  recorded before it goes out; commits the session; calling it again repeats nothing.
+- ``sends_accepted(notice_id) -> int`` (and ``sends_accepted_many``): "reached".
+- ``end_subscriptions_for_user(user_id)``: call wherever a user's team changes.
+
+Retries run as the scheduler job ``push-retry`` (see ``register_jobs``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.webpush.delivery import (
+    deliver_notice,
+    retry_due_sends,
+    send_due,
+    sends_accepted,
+    sends_accepted_many,
+)
+from server.webpush.subscriptions import (
+    end_subscription_for_device,
+    end_subscriptions_for_user,
+    subscribed_device_count,
+)
+
+__all__ = [
+    "deliver_notice",
+    "end_subscription_for_device",
+    "end_subscriptions_for_user",
+    "init_app",
+    "send_due",
+    "sends_accepted",
+    "sends_accepted_many",
+    "subscribed_device_count",
+]
+
+
+def init_app(app: Flask) -> None:
+    """Check the push configuration at start-up and plug in the retry job."""
+    from server import scheduler
+    from server.webpush import endpoints, vapid
+
+    app.config["PUSH_ORIGINS"] = endpoints.parse_origins(app.config["PUSH_ENDPOINTS"])
+    vapid.check_configuration(app)
+    scheduler.register_job("push-retry", retry_due_sends, app.config["PUSH_RETRY_JOB_SECONDS"])
