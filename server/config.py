@@ -62,6 +62,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PUSH_MAX_ATTEMPTS": _int("WIJKPOST_PUSH_MAX_ATTEMPTS", 6),
         "PUSH_RETRY_BASE_SECONDS": _int("WIJKPOST_PUSH_RETRY_BASE_SECONDS", 30),
         "PUSH_RETRY_JOB_SECONDS": _int("WIJKPOST_PUSH_RETRY_JOB_SECONDS", 30),
+        "PUSH_SENDS_KEEP_DAYS": _int("WIJKPOST_PUSH_SENDS_KEEP_DAYS", 90),
         "API_TITLE": "Wijkpost",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",

@@ -18,6 +18,7 @@ from flask import Flask
 
 from server.webpush.delivery import (
     deliver_notice,
+    purge_old_sends,
     retry_due_sends,
     send_due,
     sends_accepted,
@@ -49,3 +50,4 @@ def init_app(app: Flask) -> None:
     app.config["PUSH_ORIGINS"] = endpoints.parse_origins(app.config["PUSH_ENDPOINTS"])
     vapid.check_configuration(app)
     scheduler.register_job("push-retry", retry_due_sends, app.config["PUSH_RETRY_JOB_SECONDS"])
+    scheduler.register_job("push-sends-purge", purge_old_sends, 24 * 3600)

@@ -29,7 +29,7 @@ import orjson
 import requests
 from flask import current_app
 from pywebpush import WebPushException, webpush
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from server.extensions import db
 from server.models import PushSend, PushSubscription, aware, utcnow
@@ -152,8 +152,12 @@ class _Outcome:
 def _claim(now: datetime, notice_id: str | None, limit: int) -> list[_Claimed]:
     """Take due pending sends for this process and commit, before any request goes out."""
     config = current_app.config
+    # Past its notice's validity, or out of attempts (also when every try crashed the
+    # process after its claim): no more tries.
     db.session.execute(
-        update(PushSend).where(PushSend.status == "pending", PushSend.valid_until <= now)
+        update(PushSend).where(PushSend.status == "pending",
+                               or_(PushSend.valid_until <= now,
+                                   PushSend.attempts >= config["PUSH_MAX_ATTEMPTS"]))
         .values(status="failed", next_attempt_at=None, updated_at=now),
         execution_options=BULK)
     due = select(PushSend.id).where(PushSend.status == "pending",
@@ -228,6 +232,9 @@ def _post(item: _Claimed, now: datetime, vapid: Any, subject: str, topic_id: str
                         and retry_after.isdigit() else None, exc.message[:200])
     except requests.RequestException as exc:
         return _Outcome(None, None, type(exc).__name__)
+    except Exception as exc:  # e.g. keys the encryption refuses: trying again cannot help
+        log.exception("push send %s could not be made", item.send_id)
+        return _Outcome(0, None, type(exc).__name__)
 
 
 def _backoff(attempts: int, retry_after: int | None) -> int:
@@ -302,6 +309,15 @@ def retry_due_sends() -> str:
         if sum(counts.values()) < 500:
             break
     return ", ".join(f"{status}: {count}" for status, count in sorted(totals.items())) or "-"
+
+
+def purge_old_sends() -> int:
+    """Forget sends of notices that ended more than PUSH_SENDS_KEEP_DAYS ago."""
+    cutoff = utcnow() - timedelta(days=current_app.config["PUSH_SENDS_KEEP_DAYS"])
+    removed = db.session.execute(delete(PushSend).where(PushSend.valid_until < cutoff),
+                                 execution_options=BULK).rowcount
+    db.session.commit()
+    return removed
 
 
 # -- counting ----------------------------------------------------------------------------

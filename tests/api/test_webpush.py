@@ -420,3 +420,48 @@ def test_run_jobs_runs_every_registered_job(app: Flask) -> None:
         scheduler._jobs.pop("test-job")
     assert ran == ["x"]
     assert "test-job: klaar" in out and "push-retry:" in out and "purge-expired:" in out
+
+
+def test_send_claimed_by_a_process_that_died_is_retried_after_its_lease(
+        app: Flask, agent1: Api, receiver: PushReceiver) -> None:
+    from server.webpush.delivery import _claim, record_sends
+    subscribe(agent1, receiver, "a1")
+    record_sends(notice(), {team_id("Centrum")})
+    assert len(_claim(utcnow(), None, 10)) == 1  # ...and the process dies before posting
+    assert send_due() == {} and receiver.received == []
+    assert send_due(now=utcnow() + timedelta(minutes=2)) == {"accepted": 1}
+    assert send_row("n-1").attempts == 2
+
+
+def test_inactive_officer_gets_nothing(agent1: Api, agent2: Api,
+                                       receiver: PushReceiver) -> None:
+    subscribe(agent1, receiver, "a1")
+    subscribe(agent2, receiver, "a2")
+    db.session.execute(update(User).where(User.username == "agent2").values(active=False))
+    db.session.commit()
+    assert subscribed_device_count({team_id("Centrum")}) == 1
+    deliver_notice(notice(), {team_id("Centrum")})
+    assert [r.path for r in receiver.received] == ["/push/a1"]
+
+
+def test_sends_of_long_ended_notices_are_purged(app: Flask, agent1: Api,
+                                                receiver: PushReceiver) -> None:
+    from server.webpush.delivery import purge_old_sends
+    subscribe(agent1, receiver, "a1")
+    deliver_notice(notice("oud"), {team_id("Centrum")})
+    deliver_notice(notice("nieuw"), {team_id("Centrum")})
+    db.session.execute(update(PushSend).where(PushSend.notice_id == "oud")
+                       .values(valid_until=utcnow() - timedelta(days=91)))
+    db.session.commit()
+    assert purge_old_sends() == 1
+    assert (sends_accepted("oud"), sends_accepted("nieuw")) == (0, 1)
+
+
+def test_scheduler_starts_only_when_serving() -> None:
+    import click
+
+    from server.scheduler import _serving
+    assert _serving()  # gunicorn: no command line of Flask's
+    for command, serving in (("run", True), ("init-db", False), ("flask", False)):
+        with click.Context(click.Command(command), info_name=command):
+            assert _serving() is serving
