@@ -34,7 +34,7 @@ from sqlalchemy import delete, func, or_, select, update
 from server.extensions import db
 from server.models import PushSend, PushSubscription, aware, utcnow
 from server.webpush import subscriptions
-from server.webpush.endpoints import endpoint_origin
+from server.webpush.endpoints import Origin, allowed, endpoint_origin
 from server.webpush.subscriptions import BULK
 from server.webpush.vapid import b64url, current_keys
 
@@ -175,19 +175,18 @@ def _claim(now: datetime, notice_id: str | None, limit: int) -> list[_Claimed]:
         .values(attempts=PushSend.attempts + 1, next_attempt_at=lease, updated_at=now)
         .returning(PushSend.id), execution_options=BULK).scalars().all()
     rows = db.session.execute(
-        select(PushSend, PushSubscription)
+        select(PushSend.id, PushSend.notice_id, PushSend.title, PushSend.priority,
+               PushSend.valid_until, PushSend.attempts, PushSubscription.endpoint,
+               PushSubscription.p256dh, PushSubscription.auth, PushSubscription.id)
         .outerjoin(PushSubscription, PushSubscription.id == PushSend.subscription_id)
         .where(PushSend.id.in_(claimed))).all() if claimed else []
-    result = []
-    for send, sub in rows:
-        if sub is None:  # ended since the send was recorded
-            send.status, send.next_attempt_at = "gone", None
-            continue
-        result.append(_Claimed(send.id, send.notice_id, send.title, send.priority,
-                               aware(send.valid_until), send.attempts, sub.endpoint,
-                               sub.p256dh, sub.auth, sub.id))
+    ended = [row[0] for row in rows if row[-1] is None]  # since the send was recorded
+    if ended:
+        db.session.execute(update(PushSend).where(PushSend.id.in_(ended))
+                           .values(status="gone", next_attempt_at=None),
+                           execution_options=BULK)
     db.session.commit()
-    return result
+    return [_Claimed(*row[:4], aware(row[4]), *row[5:]) for row in rows if row[-1] is not None]
 
 
 class _NoRedirects(requests.Session):
@@ -209,10 +208,11 @@ def _session() -> requests.Session:
 
 
 def _post(item: _Claimed, now: datetime, vapid: Any, subject: str, topic_id: str,
-          timeout: int) -> _Outcome:
+          timeout: int, origins: tuple[Origin, ...]) -> _Outcome:
     origin = endpoint_origin(item.endpoint)
-    if origin is None:  # stored before the rules changed; never post to it
-        return _Outcome(400, None, "endpoint no longer well-formed")
+    if origin is None or not allowed(item.endpoint, origins):
+        # Subscribed before WIJKPOST_PUSH_ENDPOINTS changed: never post there; as gone.
+        return _Outcome(410, None, "endpoint origin no longer allowed")
     try:
         response = webpush(
             subscription_info={"endpoint": item.endpoint,
@@ -284,7 +284,8 @@ def send_due(notice_id: str | None = None, now: datetime | None = None,
     topics = {item.notice_id: topic(item.notice_id) for item in claimed}
     with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(claimed))) as pool:
         futures = [(item, pool.submit(_post, item, now, keys.vapid, config["VAPID_SUBJECT"],
-                                      topics[item.notice_id], config["PUSH_TIMEOUT_SECONDS"]))
+                                      topics[item.notice_id], config["PUSH_TIMEOUT_SECONDS"],
+                                      config["PUSH_ORIGINS"]))
                    for item in claimed]
         for item, future in futures:
             status = _settle(item, future.result(), now)

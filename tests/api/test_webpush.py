@@ -465,3 +465,12 @@ def test_scheduler_starts_only_when_serving() -> None:
     for command, serving in (("run", True), ("init-db", False), ("flask", False)):
         with click.Context(click.Command(command), info_name=command):
             assert _serving() is serving
+
+
+def test_no_post_to_an_origin_the_settings_no_longer_allow(app: Flask, agent1: Api,
+                                                           receiver: PushReceiver) -> None:
+    subscribe(agent1, receiver, "a1")
+    app.config["PUSH_ORIGINS"] = parse_origins("https://fcm.googleapis.com")
+    deliver_notice(notice(), {team_id("Centrum")})
+    assert receiver.received == [] and send_row("n-1").status == "gone"
+    assert agent1.get("/api/push/subscriptions").get_json()["subscribed"] is False
