@@ -240,9 +240,11 @@ class Scheduler:
             self._sync_jobs()
 
     def _run(self, name: str) -> None:
+        if not self.leadership.held():
+            self.leading = False  # _lead tries to take it back at its next tick
+            return
         job = _jobs.get(name)
-        if job is None or not self.leadership.held():
-            self.leading = False
+        if job is None:
             return
         try:
             result = run_job(self.app, job)
