@@ -139,7 +139,8 @@ def register_cli(app: Flask) -> None:
                   help="Make a new pair and print it for WIJKPOST_VAPID_PRIVATE_KEY; "
                        "nothing is stored.")
     def vapid_keys_command(as_env: bool) -> None:
-        """Create the VAPID key pair if none is configured; print the public key."""
+        """Create the VAPID key (in WIJKPOST_VAPID_KEY_FILE or the instance folder) unless
+        there is one; print the public key."""
         from cryptography.hazmat.primitives.asymmetric import ec
 
         from server.webpush import vapid
@@ -150,7 +151,7 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Publieke sleutel (applicationServerKey): {vapid.public_b64(key)}")
             return
         try:
-            keys = vapid.load(current_app._get_current_object())
+            keys = vapid.load(current_app._get_current_object(), create_configured=True)
         except vapid.VapidKeyError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"VAPID-sleutel uit: {keys.source}")

@@ -259,7 +259,7 @@ class Scheduler:
         self.leading = False
 
 
-def _serving() -> bool:
+def serving() -> bool:
     """True under a WSGI server or ``flask run``; False for every other CLI command."""
     ctx = click.get_current_context(silent=True)
     return ctx is None or ctx.info_name == "run"
@@ -267,7 +267,7 @@ def _serving() -> bool:
 
 def init_app(app: Flask) -> Scheduler | None:
     """Start the scheduler when enabled and serving; kept in ``app.extensions``."""
-    if not app.config.get("SCHEDULER_ENABLED") or not _serving():
+    if not app.config.get("SCHEDULER_ENABLED") or not serving():
         return None
     scheduler = Scheduler(app, leadership_for(app))
     scheduler.start()

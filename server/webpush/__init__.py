@@ -48,6 +48,6 @@ def init_app(app: Flask) -> None:
     from server.webpush import endpoints, vapid
 
     app.config["PUSH_ORIGINS"] = endpoints.parse_origins(app.config["PUSH_ENDPOINTS"])
-    vapid.check_configuration(app)
+    vapid.check_configuration(app, scheduler.serving())
     scheduler.register_job("push-retry", retry_due_sends, app.config["PUSH_RETRY_JOB_SECONDS"])
     scheduler.register_job("push-sends-purge", purge_old_sends, 24 * 3600)

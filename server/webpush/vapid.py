@@ -113,8 +113,9 @@ def key_file_path(app: Flask) -> str:
     return app.config.get("VAPID_KEY_FILE") or os.path.join(app.instance_path, INSTANCE_KEY_FILE)
 
 
-def load(app: Flask, create: bool = True) -> VapidKeys:
-    """The configured key pair (cached per app); may create the instance key file."""
+def load(app: Flask, create_configured: bool = False) -> VapidKeys:
+    """The configured key pair (cached per app). Creates the instance key file at first
+    need; creates a configured ``WIJKPOST_VAPID_KEY_FILE`` only for ``vapid-keys``."""
     cached = app.extensions.get("wijkpost_vapid")
     if cached is not None:
         return cached
@@ -123,12 +124,13 @@ def load(app: Flask, create: bool = True) -> VapidKeys:
         key, source = parse_private_key(configured, "WIJKPOST_VAPID_PRIVATE_KEY"), "environment"
     else:
         path = key_file_path(app)
-        if app.config.get("VAPID_KEY_FILE"):
-            if not os.path.isfile(path):
-                # Never invent a key here: other hosts reading this path would not share it.
-                raise VapidKeyError(f"WIJKPOST_VAPID_KEY_FILE {path} does not exist")
-        elif create:
+        if not app.config.get("VAPID_KEY_FILE") or create_configured:
             create_key_file(path)
+        elif not os.path.isfile(path):
+            # A server never invents this one: other hosts reading the path would not
+            # share it. `flask --app server vapid-keys` creates it, once.
+            raise VapidKeyError(f"WIJKPOST_VAPID_KEY_FILE {path} does not exist; "
+                                "create it with `flask --app server vapid-keys`")
         try:
             with open(path, "rb") as handle:
                 key = _from_pem(handle.read(), path)
@@ -144,9 +146,10 @@ def current_keys() -> VapidKeys:
     return load(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
-def check_configuration(app: Flask) -> None:
-    """Fail at start-up, not at the first push, when a key is configured but unusable."""
-    if app.config.get("VAPID_PRIVATE_KEY") or app.config.get("VAPID_KEY_FILE"):
+def check_configuration(app: Flask, serving: bool) -> None:
+    """A server fails at start-up, not at the first push, when a key is configured but
+    unusable (CLI commands still start: ``vapid-keys`` creates a configured file)."""
+    if serving and (app.config.get("VAPID_PRIVATE_KEY") or app.config.get("VAPID_KEY_FILE")):
         load(app)
     subject = app.config["VAPID_SUBJECT"]
     if not subject.startswith(("mailto:", "https://")):

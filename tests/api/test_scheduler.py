@@ -83,3 +83,13 @@ def test_advisory_lock_one_holder_and_a_lost_connection_ends_leadership() -> Non
         first.release()
         second.release()
         admin.dispose()
+
+
+def test_scheduler_starts_only_when_serving() -> None:
+    import click
+
+    from server.scheduler import serving
+    assert serving()  # gunicorn: no command line of Flask's
+    for command, expected in (("run", True), ("init-db", False), ("flask", False)):
+        with click.Context(click.Command(command), info_name=command):
+            assert serving() is expected

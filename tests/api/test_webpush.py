@@ -113,6 +113,21 @@ def test_missing_key_file_or_bad_key_stops_start_up(tmp_path: Any, template_db: 
         make_app(tmp_path, template_db, VAPID_PRIVATE_KEY="AAAA")
 
 
+def test_vapid_keys_command_creates_the_configured_key_file(tmp_path: Any,
+                                                            template_db: str) -> None:
+    import click
+
+    from server.webpush.vapid import load
+    path = tmp_path / "keys" / "vapid.pem"
+    with click.Context(click.Command("flask"), info_name="flask"):  # a CLI command starts
+        app = make_app(tmp_path, template_db, VAPID_KEY_FILE=str(path))
+    out = app.test_cli_runner().invoke(args=["vapid-keys"]).output
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load(make_app(tmp_path, template_db, VAPID_KEY_FILE=str(path))).public_key in out
+    again = app.test_cli_runner().invoke(args=["vapid-keys"]).output
+    assert again == out  # never replaced: subscriptions are bound to the key
+
+
 def test_vapid_keys_command_prints_the_public_key(app: Flask, agent1: Api) -> None:
     out = app.test_cli_runner().invoke(args=["vapid-keys"]).output
     served = agent1.get("/api/push/vapid-public-key").get_json()["public_key"]
@@ -455,16 +470,6 @@ def test_sends_of_long_ended_notices_are_purged(app: Flask, agent1: Api,
     db.session.commit()
     assert purge_old_sends() == 1
     assert (sends_accepted("oud"), sends_accepted("nieuw")) == (0, 1)
-
-
-def test_scheduler_starts_only_when_serving() -> None:
-    import click
-
-    from server.scheduler import _serving
-    assert _serving()  # gunicorn: no command line of Flask's
-    for command, serving in (("run", True), ("init-db", False), ("flask", False)):
-        with click.Context(click.Command(command), info_name=command):
-            assert _serving() is serving
 
 
 def test_no_post_to_an_origin_the_settings_no_longer_allow(app: Flask, agent1: Api,
