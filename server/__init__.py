@@ -65,11 +65,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     from server import scheduler, webpush
-    from server.cli import purge_expired, register_cli
+    from server.cli import purge_expired_job, register_cli
 
     register_cli(app)
     webpush.init_app(app)
-    scheduler.register_job("purge-expired", purge_expired, 3600)
+    scheduler.register_job("purge-expired", purge_expired_job, 3600)
     # Last: every job is registered by now.
     scheduler.init_app(app)
     return app

@@ -159,6 +159,10 @@ def register_cli(app: Flask) -> None:
         click.echo("Gebruik deze sleutel op elke server: abonnementen horen bij dit paar.")
 
 
+def purge_expired_job() -> str:
+    return f"{purge_expired()} registraties verwijderd"
+
+
 def purge_expired() -> int:
     """Delete registrations whose retention ended; their ids go to the change log."""
     from server import changes
