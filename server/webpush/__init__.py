@@ -9,7 +9,21 @@ The interface the notices module uses:
 - ``sends_accepted(notice_id) -> int`` (and ``sends_accepted_many``): "reached".
 - ``end_subscriptions_for_user(user_id)``: call wherever a user's team changes.
 
-Retries run as the scheduler job ``push-retry`` (see ``register_jobs``).
+Retries run as the scheduler job ``push-retry`` (``init_app`` registers it). A notice
+dispatch job plugs into the scheduler the same way, with an interval of at most 30 s so a
+due notice reaches the push service within a minute of its ``send_at``::
+
+    def dispatch_due_notices() -> int:
+        due = ...  # notices with send_at <= now and pushed_at IS NULL
+        for notice in due:
+            deliver_notice({"id": notice.id, "title": notice.title,
+                            "priority": notice.priority, "valid_until": notice.valid_until},
+                           teams_of(notice))
+            notice.pushed_at = utcnow()
+            db.session.commit()  # a crash before this line repeats nothing but the call
+        return len(due)
+
+    scheduler.register_job("notice-dispatch", dispatch_due_notices, 15)
 """
 
 from __future__ import annotations
