@@ -104,7 +104,9 @@ def start_server(db_url: str, instance: str, teams: list[str]
            "WIJKPOST_RATELIMIT_STORAGE": "memory://",
            "WIJKPOST_LOGIN_RATE_ADDRESS": "10000 per minute",
            "WIJKPOST_LOGIN_RATE_USER": "10000 per minute",
-           "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024"}
+           "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024",
+           # no scheduled jobs (retention purge, push retries) beside the measured requests
+           "WIJKPOST_SCHEDULER": "0"}
     # The set-up below runs in this process: it must not start a second checkpoint thread
     # on the server's database (it would take CPU from the client and race the server's).
     os.environ.update({**env, "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "0"})

@@ -50,15 +50,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = Api(app, spec_kwargs={"info": {"description": "Wijkpost sync-API"}})
     from server.attachments.routes import blp as attachments_blp
     from server.auth.routes import blp as auth_blp
+    from server.exports.routes import blp as exports_blp
     from server.registrations.routes import blp as registrations_blp
     from server.sync_api.routes import blp as sync_blp
     from server.teams.routes import blp as teams_blp
+    from server.webpush.routes import blp as push_blp
 
-    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, teams_blp):
+    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, teams_blp,
+                      exports_blp, push_blp):
         api.register_blueprint(blueprint)
-    from server.exports.routes import blp as exports_blp
-
-    api.register_blueprint(exports_blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 
     from server import web
@@ -67,7 +67,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.security_headers(app)
     register_error_handlers(app)
 
-    from server.cli import register_cli
+    from server import scheduler, webpush
+    from server.cli import purge_expired_job, register_cli
 
     register_cli(app)
+    webpush.init_app(app)
+    scheduler.register_job("purge-expired", purge_expired_job, 3600)
+    # Last: every job is registered by now.
+    scheduler.init_app(app)
     return app

@@ -136,8 +136,43 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("run-jobs")
     def run_jobs_command() -> None:
-        """Run every due job once and exit (for cron and tests)."""
-        click.echo(f"purge-expired: {purge_expired()} registraties verwijderd.")
+        """Run every registered job once and exit (for cron and tests)."""
+        from server import scheduler
+
+        failed = False
+        for name, ok, result in scheduler.run_all(current_app._get_current_object()):
+            click.echo(f"{name}: {result}" if ok else f"{name}: MISLUKT: {result}")
+            failed = failed or not ok
+        if failed:
+            sys.exit(1)
+
+    @app.cli.command("vapid-keys")
+    @click.option("--env", "as_env", is_flag=True,
+                  help="Make a new pair and print it for WIJKPOST_VAPID_PRIVATE_KEY; "
+                       "nothing is stored.")
+    def vapid_keys_command(as_env: bool) -> None:
+        """Create the VAPID key (in WIJKPOST_VAPID_KEY_FILE or the instance folder) unless
+        there is one; print the public key."""
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        from server.webpush import vapid
+
+        if as_env:
+            key = ec.generate_private_key(ec.SECP256R1())
+            click.echo(f"WIJKPOST_VAPID_PRIVATE_KEY={vapid.private_raw_b64(key)}")
+            click.echo(f"Publieke sleutel (applicationServerKey): {vapid.public_b64(key)}")
+            return
+        try:
+            keys = vapid.load(current_app._get_current_object(), create_configured=True)
+        except vapid.VapidKeyError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"VAPID-sleutel uit: {keys.source}")
+        click.echo(f"Publieke sleutel (applicationServerKey): {keys.public_key}")
+        click.echo("Gebruik deze sleutel op elke server: abonnementen horen bij dit paar.")
+
+
+def purge_expired_job() -> str:
+    return f"{purge_expired()} registraties verwijderd"
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -9,6 +9,15 @@ import orjson
 
 from server.extensions import json_dumps
 
+# The push services of Chrome/Edge/Android (FCM), Firefox, Safari/iOS and Windows (WNS).
+# ``*`` stands for exactly one DNS label, and only as the first label of an https origin.
+DEFAULT_PUSH_ENDPOINTS = ",".join((
+    "https://fcm.googleapis.com",
+    "https://updates.push.services.mozilla.com",
+    "https://web.push.apple.com",
+    "https://*.notify.windows.com",
+))
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -41,6 +50,19 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLITE_CHECKPOINT_THREAD": os.environ.get("WIJKPOST_SQLITE_CHECKPOINT_THREAD",
                                                    "1") == "1",
         "BEHIND_PROXY": os.environ.get("WIJKPOST_BEHIND_PROXY", "") == "1",
+        # Scheduled jobs run in the server process (one leader among all processes).
+        "SCHEDULER_ENABLED": os.environ.get("WIJKPOST_SCHEDULER", "1") == "1",
+        "SCHEDULER_LEADER_RETRY_SECONDS": _int("WIJKPOST_SCHEDULER_LEADER_RETRY_SECONDS", 15),
+        # Web Push (server/webpush): one VAPID key for every process and host.
+        "VAPID_PRIVATE_KEY": os.environ.get("WIJKPOST_VAPID_PRIVATE_KEY") or None,
+        "VAPID_KEY_FILE": os.environ.get("WIJKPOST_VAPID_KEY_FILE") or None,
+        "VAPID_SUBJECT": os.environ.get("WIJKPOST_VAPID_SUBJECT", "mailto:wijkpost@localhost"),
+        "PUSH_ENDPOINTS": os.environ.get("WIJKPOST_PUSH_ENDPOINTS") or DEFAULT_PUSH_ENDPOINTS,
+        "PUSH_TIMEOUT_SECONDS": _int("WIJKPOST_PUSH_TIMEOUT_SECONDS", 10),
+        "PUSH_MAX_ATTEMPTS": _int("WIJKPOST_PUSH_MAX_ATTEMPTS", 6),
+        "PUSH_RETRY_BASE_SECONDS": _int("WIJKPOST_PUSH_RETRY_BASE_SECONDS", 30),
+        "PUSH_RETRY_JOB_SECONDS": _int("WIJKPOST_PUSH_RETRY_JOB_SECONDS", 30),
+        "PUSH_SENDS_KEEP_DAYS": _int("WIJKPOST_PUSH_SENDS_KEEP_DAYS", 90),
         "API_TITLE": "Wijkpost",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",

@@ -37,6 +37,8 @@ def _config(tmp: str, url: str) -> dict[str, Any]:
         # one thread per test database would outlive the test; tests/api/test_sqlite.py
         # covers the checkpoint thread
         "SQLITE_CHECKPOINT_THREAD": False,
+        # tests run jobs themselves (tests/api/test_webpush_leader.py runs real schedulers)
+        "SCHEDULER_ENABLED": False,
         **FAST_ARGON2,
     }
 

@@ -17,6 +17,7 @@ from server.auth.tokens import current, issue_token, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.models import Device, Token, User, iso, utcnow
+from server.webpush.subscriptions import end_subscription_for_device
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Aanmelden en apparaten")
 
@@ -125,6 +126,7 @@ def logout():  # type: ignore[no-untyped-def]
     principal = current()
     token = db.session.get(Token, principal.token.id)
     token.revoked_at = utcnow()
+    end_subscription_for_device(principal.device.id)
     audit.record([audit.Event("logout", principal.user.id, principal.device.id)])
     db.session.commit()
     return {"ok": True}
@@ -163,6 +165,7 @@ def revoke_device(device_id: str):  # type: ignore[no-untyped-def]
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         device.device_key = None
+        end_subscription_for_device(device.id)
         audit.record([audit.Event("device_revoked", principal.user.id, principal.device.id,
                                   entity="device", entity_ids=[device.id])])
     db.session.commit()
