@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
-from server import config, sqlite
+from server import config, jsonbody, sqlite
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
 from sync.hlc import Clock
@@ -43,6 +43,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         with app.app_context():
             sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    # Before the limiter: the login rate-limit key reads the (capped) body.
+    jsonbody.init_app(app)
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     app.extensions["wijkpost_clock"] = Clock("server")

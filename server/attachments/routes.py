@@ -8,13 +8,13 @@ import re
 import tempfile
 
 from flask import current_app, request, send_file
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server import audit
 from server.auth.tokens import current, require_auth
 from server.errors import ApiError
 from server.extensions import db
+from server.jsonbody import Blueprint
 from server.models import Attachment, Registration, RegistrationAttachment
 
 blp = Blueprint("attachments", __name__, url_prefix="/api", description="Foto's")

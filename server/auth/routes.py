@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from server.auth.passwords import dummy_verify, verify_password
 from server.auth.tokens import current, issue_token, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
+from server.jsonbody import Blueprint, json_body
 from server.models import Device, Token, User, iso, utcnow
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Aanmelden en apparaten")
@@ -38,7 +38,9 @@ class LoginSchema(Schema):
 
 
 def _login_username() -> str:
-    body = request.get_json(silent=True)
+    # The same parse the login itself reads: a body it refuses is refused here (400), so
+    # no spelling of a name can move an attempt into another bucket.
+    body = json_body() if request.is_json else None
     name = body.get("username") if isinstance(body, dict) else None
     return f"login-user:{str(name)[:64].lower()}"
 

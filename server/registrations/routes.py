@@ -9,14 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import and_, or_, select
 
 from server import audit
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
+from server.jsonbody import CONTROL, Blueprint
 from server.models import Registration, Revision, User, iso, utcnow
 from server.registrations import store, validation
 from server.registrations.forms import forms_document
@@ -39,9 +39,17 @@ class ListArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+def _no_controls(value: str) -> bool:
+    # Shown to the officer and in the history: newlines and tabs yes, NUL or ESC never.
+    if CONTROL.search(value):
+        raise ValidationError("Bevat ongeldige tekens")
+    return True
+
+
 class ReviewSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "return"]))
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    comment = fields.String(load_default="", validate=[validate.Length(max=2000),
+                                                       _no_controls])
     rev = fields.Integer(required=True, strict=True)
 
 
