@@ -19,7 +19,7 @@ from server.models import Attachment, Registration, RegistrationAttachment
 
 blp = Blueprint("attachments", __name__, url_prefix="/api", description="Foto's")
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")  # fullmatch: ``$`` accepts a final newline
 SIGNATURES = {
     "image/jpeg": lambda b: b[:3] == b"\xff\xd8\xff",
     "image/png": lambda b: b[:8] == b"\x89PNG\r\n\x1a\n",
@@ -32,7 +32,7 @@ def _path(sha256: str) -> str:
 
 
 def _check_hash(sha256: str) -> None:
-    if not _SHA256.match(sha256):
+    if not _SHA256.fullmatch(sha256):
         raise ApiError(400, "invalid_hash", "Ongeldige SHA-256 (64 kleine hexadecimale tekens)")
 
 

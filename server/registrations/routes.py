@@ -24,7 +24,7 @@ from sync.merge import NotAllowed, StaleRevision, resolve, review
 from sync.model import REGISTRATION_STATUSES
 from sync.paths import as_set, parse_item_key
 
-_RECORD_ID = re.compile(r"^[0-9a-f-]{36}$")
+_RECORD_ID = re.compile(r"[0-9a-f-]{36}")  # fullmatch: ``$`` accepts a final newline
 blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
 
 
@@ -127,7 +127,7 @@ def _encode_cursor(row: Any) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(last_id, str) or not _RECORD_ID.match(last_id):
+        if not isinstance(last_id, str) or not _RECORD_ID.fullmatch(last_id):
             raise ValueError(last_id)
         return datetime.fromisoformat(at), last_id
     except (ValueError, TypeError) as exc:
