@@ -10,6 +10,7 @@ from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
 from server import config, files, jsonbody, sqlite
+from server.auth import devicekeys
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
 from sync.hlc import Clock
@@ -45,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if on_sqlite:
         with app.app_context():
             sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
+    devicekeys.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     # Before the limiter: the login rate-limit key reads the (capped) body.
     jsonbody.init_app(app)

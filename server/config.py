@@ -35,6 +35,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("WIJKPOST_RATELIMIT_STORAGE", "memory://"),
         "LOGIN_RATE_PER_USER": os.environ.get("WIJKPOST_LOGIN_RATE_USER", "5 per minute"),
         "LOGIN_RATE_PER_ADDRESS": os.environ.get("WIJKPOST_LOGIN_RATE_ADDRESS", "30 per minute"),
+        # Key-encryption keys for device keys at rest: "kid:<base64 32 bytes>[,older…]".
+        "KEK": os.environ.get("WIJKPOST_KEK", ""),
         "ARGON2_TIME_COST": _int("WIJKPOST_ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_KIB": _int("WIJKPOST_ARGON2_MEMORY_KIB", 65536),
         "PWA_DIST": os.environ.get("WIJKPOST_PWA_DIST")
