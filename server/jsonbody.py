@@ -101,13 +101,21 @@ class JsonRequest(Request):
 
     def json_body(self) -> Any:
         if self._json_body is _UNREAD:
-            raw = self.get_data(cache=True)
-            cap = self.max_content_length
-            # A chunked body is cut off at the cap, not refused: a cut-off body is too large.
-            if self.content_length is None and cap is not None and len(raw) >= cap:
-                raise _too_large(cap)
-            self._json_body = parse(raw, strings=self.endpoint not in PER_OP_STRINGS)
+            try:
+                self._json_body = self._parse_body()
+            except ApiError as exc:
+                self._json_body = exc  # a refusal is remembered too: never parsed twice
+        if isinstance(self._json_body, ApiError):
+            raise self._json_body
         return self._json_body
+
+    def _parse_body(self) -> Any:
+        raw = self.get_data(cache=True)
+        cap = self.max_content_length
+        # A chunked body is cut off at the cap, not refused: a cut-off body is too large.
+        if self.content_length is None and cap is not None and len(raw) >= cap:
+            raise _too_large(cap)
+        return parse(raw, strings=self.endpoint not in PER_OP_STRINGS)
 
     def get_json(self, force: bool = False, silent: bool = False,
                  cache: bool = True) -> Any:

@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import sys
+import tempfile
 from dataclasses import dataclass
 
 import click
@@ -120,13 +121,17 @@ def _instance_key(app: Flask, create: bool) -> tuple[str, bytes] | None:
     if create and not os.path.exists(path):
         kid = "i" + secrets.token_hex(4)  # random: two hosts' own keys never share an id
         line = f"{kid}:{base64.urlsafe_b64encode(os.urandom(32)).decode()}\n"
+        # Written whole under a temporary name, then linked: another process never reads
+        # a half-written key, and link fails if one made the key first (then theirs wins).
+        fd, tmp = tempfile.mkstemp(dir=app.instance_path)  # 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: read theirs
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(line)
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     if not os.path.exists(path):
         return None
     with open(path) as handle:

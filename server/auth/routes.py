@@ -47,16 +47,18 @@ def _login_username() -> str:
 
 def _open_device_key(device: Device) -> str:
     """The device's one key; sealed again under the current KEK when it was not yet."""
-    assert device.device_key is not None  # a revoked device is never taken up again
+    stored = device.device_key
     try:
-        key = devicekeys.open_key(device.id, device.device_key)
+        if stored is None:  # only a revoked device has none, and it is never taken up again
+            raise devicekeys.KeyUnavailable("the device has no key")
+        key = devicekeys.open_key(device.id, stored)
     except devicekeys.KeyUnavailable as exc:
         # Never a new key: the device would wipe its store, unsent work included.
         current_app.logger.error("device %s: %s", device.id, exc)
         raise ApiError(503, "device_key_unavailable",
                        "De sleutel van dit apparaat is op de server niet te lezen; "
                        "neem contact op met de beheerder") from exc
-    if not devicekeys.is_current(device.device_key):
+    if not devicekeys.is_current(stored):
         device.device_key = devicekeys.seal(device.id, key)
     return key
 
