@@ -165,3 +165,31 @@ def test_without_a_kek_a_key_is_made_at_first_need_in_the_instance(
     for each in (app, later):
         with each.app_context():
             db.engine.dispose()
+
+
+def test_upgrade_of_a_populated_database_keeps_plaintext_keys_readable(tmp_path: Any) -> None:
+    """A database from before (plaintext keys, tokens referring to devices) migrates, and
+    the device's key is still the same at its next login, then sealed."""
+    from flask_migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    device_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    app = create_app({**_config(str(tmp_path), url), "KEK": f"k1:{KEY_A}"})
+    with app.app_context():
+        upgrade(revision="0001")
+        make_user("agent1", "agent", PASSWORD, "Centrum")
+        user_id = db.session.execute(text("SELECT id FROM users")).scalar_one()
+        db.session.execute(text(
+            "INSERT INTO devices (id, user_id, name, device_key, created_at) "
+            "VALUES (:d, :u, 'oud', 'plaintext-key-of-an-old-device', '2026-01-01')"),
+            {"u": user_id, "d": device_id})
+        db.session.execute(text(
+            "INSERT INTO tokens (token_hash, user_id, device_id, created_at, expires_at) "
+            "VALUES ('h', :u, :d, '2026-01-01', '2026-01-02')"), {"u": user_id, "d": device_id})
+        db.session.commit()
+        upgrade()
+        db.session.remove()
+    assert log_in(app, device_id)["device_key"] == "plaintext-key-of-an-old-device"
+    assert stored(app, device_id).startswith("k1:")
+    with app.app_context():
+        db.engine.dispose()
