@@ -103,6 +103,18 @@ def assert_too_large(response: Any) -> None:
     assert response.get_json()["error"] == "too_large"
 
 
+def test_lone_surrogate_in_review_and_resolve_is_400(client: FlaskClient, agent1: Api,
+                                                     agent2: Api, leider: Api) -> None:
+    rid = submitted(agent1)
+    review = b'{"decision":"return","rev":1,"comment":"klopt niet ' + LONE[1:-1] + b'"}'
+    assert_invalid_json(raw(client, f"/api/registrations/{rid}/review", review, leider.token))
+    crid, conflict_id = conflicted(agent1, agent2)
+    url = f"/api/registrations/{crid}/conflicts/{conflict_id}/resolve"
+    assert_invalid_json(raw(client, url, b'{"rev":3,"value":' + LONE + b"}", leider.token))
+    assert db.session.get(Registration, rid).status == "submitted"
+    assert db.session.get(Registration, crid).open_conflicts == 1
+
+
 @pytest.mark.parametrize("depth", [33, 1100])
 def test_nesting_past_the_bound_is_refused_even_when_orjson_could(client: FlaskClient,
                                                                   leider: Api, agent1: Api,
