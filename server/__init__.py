@@ -9,13 +9,16 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
-from server import config, sqlite
+from server import config, files, jsonbody, sqlite
+from server.auth import devicekeys
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
 from sync.hlc import Clock
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    # First of all: every file this process makes (database, WAL, keys, logs) is 0600.
+    files.private_umask()
     Flask.json_provider_class = OrjsonProvider
     app = Flask(__name__, instance_path=os.environ.get("WIJKPOST_INSTANCE") or None,
                 static_folder=None)
@@ -23,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if overrides:
         app.config.update(overrides)
+    files.tighten(app)
 
     from server import models  # noqa: F401  (tables known to migrations)
 
@@ -42,7 +46,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if on_sqlite:
         with app.app_context():
             sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
+    devicekeys.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    # Before the limiter: the login rate-limit key reads the (capped) body.
+    jsonbody.init_app(app)
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     app.extensions["wijkpost_clock"] = Clock("server")

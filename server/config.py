@@ -36,10 +36,16 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "ATTACHMENT_DIR": os.environ.get("WIJKPOST_ATTACHMENT_DIR")
         or os.path.join(instance_path, "attachments"),
         "PUSH_MAX_OPS": _int("WIJKPOST_PUSH_MAX_OPS", 500),
+        # Whole JSON bodies, refused with 413 before parsing: a push batch (the PWA sends at
+        # most 100 ops of a few kB each), and every other body (login, review, resolve).
+        "PUSH_MAX_BYTES": _int("WIJKPOST_PUSH_MAX_BYTES", 8 * 1024 * 1024),
+        "JSON_MAX_BYTES": _int("WIJKPOST_JSON_MAX_BYTES", 64 * 1024),
         "PULL_MAX_LIMIT": _int("WIJKPOST_PULL_MAX_LIMIT", 1000),
         "RATELIMIT_STORAGE_URI": os.environ.get("WIJKPOST_RATELIMIT_STORAGE", "memory://"),
         "LOGIN_RATE_PER_USER": os.environ.get("WIJKPOST_LOGIN_RATE_USER", "5 per minute"),
         "LOGIN_RATE_PER_ADDRESS": os.environ.get("WIJKPOST_LOGIN_RATE_ADDRESS", "30 per minute"),
+        # Key-encryption keys for device keys at rest: "kid:<base64 32 bytes>[,older…]".
+        "KEK": os.environ.get("WIJKPOST_KEK", ""),
         "ARGON2_TIME_COST": _int("WIJKPOST_ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_KIB": _int("WIJKPOST_ARGON2_MEMORY_KIB", 65536),
         "PWA_DIST": os.environ.get("WIJKPOST_PWA_DIST")

@@ -65,7 +65,8 @@ class Device(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     # Wraps the device's local data key; dropped on revocation so the store cannot open.
-    device_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # "<kid>:<nonce>:<ciphertext>" (server/auth/devicekeys.py); None once revoked.
+    device_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

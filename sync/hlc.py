@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_SKEW_MS = 60_000
-_STAMP = re.compile(r"^(\d{1,15})-(\d{1,9})-([A-Za-z0-9_.:-]{1,64})$")
+# fullmatch, not ``^…$``: ``$`` also matches before a final newline; ASCII digits only,
+# since ``\d`` takes any script's digits and ``int`` reads them.
+_STAMP = re.compile(r"([0-9]{1,15})-([0-9]{1,9})-([A-Za-z0-9_.:-]{1,64})")
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -26,7 +28,7 @@ class HLC:
 
     @classmethod
     def parse(cls, text: str) -> HLC:
-        match = _STAMP.match(text) if isinstance(text, str) else None
+        match = _STAMP.fullmatch(text) if isinstance(text, str) else None
         if not match:
             raise ValueError("hlc moet de vorm <ms>-<teller>-<apparaat> hebben")
         return cls(int(match.group(1)), int(match.group(2)), match.group(3))

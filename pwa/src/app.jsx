@@ -2,6 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onAuthError } from './api.js';
 import { loadForms } from './forms/definitions.js';
+import { canRegister } from './roles.js';
+import { BeheerScreen } from './screens/Beheer.jsx';
 import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
 import { ListScreen, NewScreen } from './screens/List.jsx';
 import { RecordScreen, flushOpenForm } from './screens/Record.jsx';
@@ -57,8 +59,9 @@ async function initSession() {
   const s = active();
   if (!s || initialisedFor === s) return;
   initialisedFor = s;
-  await loadClock();
   setLockMinutes(await getMeta(s.db, 'lockMinutes', 5));
+  if (!canRegister(s.user)) return; // nothing to register, so nothing to sync
+  await loadClock();
   await loadForms();
   await refreshCounts();
   const resume = await getMeta(s.db, 'resume', null);
@@ -88,6 +91,15 @@ export function App() {
   if (state.phase === 'pin-unlock') return <PinUnlockScreen onOtherUser={() => session.update({ phase: 'login', notice: null })} />;
   if (state.locked) return <PinUnlockScreen locked />;
   if (!ready) return <p class="boot">Gegevens ontsleutelen…</p>;
+
+  if (!canRegister(state.user)) {
+    return (
+      <div class="shell">
+        <header class="topbar"><a href="#/" class="brand">Wijkpost</a></header>
+        <BeheerScreen user={state.user} />
+      </div>
+    );
+  }
 
   const r = route(hash);
   let screen;

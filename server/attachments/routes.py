@@ -9,7 +9,6 @@ import tempfile
 from typing import Any
 
 from flask import current_app, request, send_file
-from flask_smorest import Blueprint
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -17,11 +16,12 @@ from server import access, audit
 from server.auth.tokens import current, require_auth
 from server.errors import ApiError
 from server.extensions import db
+from server.jsonbody import Blueprint
 from server.models import Attachment, AttachmentRight, utcnow
 
 blp = Blueprint("attachments", __name__, url_prefix="/api", description="Foto's")
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")  # fullmatch: ``$`` accepts a final newline
 SIGNATURES = {
     "image/jpeg": lambda b: b[:3] == b"\xff\xd8\xff",
     "image/png": lambda b: b[:8] == b"\x89PNG\r\n\x1a\n",
@@ -34,7 +34,7 @@ def _path(sha256: str) -> str:
 
 
 def _check_hash(sha256: str) -> None:
-    if not _SHA256.match(sha256):
+    if not _SHA256.fullmatch(sha256):
         raise ApiError(400, "invalid_hash", "Ongeldige SHA-256 (64 kleine hexadecimale tekens)")
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from server import audit
+from server.auth import devicekeys
 from server.auth.passwords import dummy_verify, verify_password
 from server.auth.tokens import current, issue_token, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
+from server.jsonbody import Blueprint, json_body
 from server.models import Device, Token, User, iso, utcnow
 from server.webpush.subscriptions import end_subscription_for_device
 
@@ -39,9 +39,29 @@ class LoginSchema(Schema):
 
 
 def _login_username() -> str:
-    body = request.get_json(silent=True)
+    # The same parse the login itself reads: a body it refuses is refused here (400), so
+    # no spelling of a name can move an attempt into another bucket.
+    body = json_body() if request.is_json else None
     name = body.get("username") if isinstance(body, dict) else None
     return f"login-user:{str(name)[:64].lower()}"
+
+
+def _open_device_key(device: Device) -> str:
+    """The device's one key; sealed again under the current KEK when it was not yet."""
+    stored = device.device_key
+    try:
+        if stored is None:  # only a revoked device has none, and it is never taken up again
+            raise devicekeys.KeyUnavailable("the device has no key")
+        key = devicekeys.open_key(device.id, stored)
+    except devicekeys.KeyUnavailable as exc:
+        # Never a new key: the device would wipe its store, unsent work included.
+        current_app.logger.error("device %s: %s", device.id, exc)
+        raise ApiError(503, "device_key_unavailable",
+                       "De sleutel van dit apparaat is op de server niet te lezen; "
+                       "neem contact op met de beheerder") from exc
+    if not devicekeys.is_current(stored):
+        device.device_key = devicekeys.seal(device.id, key)
+    return key
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -99,11 +119,14 @@ def login(body: dict[str, Any]):  # type: ignore[no-untyped-def]
             device = None
     now = utcnow()
     if device is None:
-        device = Device(id=str(uuid.uuid4()), user_id=user.id, name=body["device_name"],
-                        device_key=secrets.token_urlsafe(32), created_at=now)
+        device_id = str(uuid.uuid4())
+        device_key = devicekeys.new_key()
+        device = Device(id=device_id, user_id=user.id, name=body["device_name"],
+                        device_key=devicekeys.seal(device_id, device_key), created_at=now)
         db.session.add(device)
     else:
         device.name = body["device_name"]
+        device_key = _open_device_key(device)
     device.last_login_at = now
     db.session.flush()
     token, expires = issue_token(user, device)
@@ -112,7 +135,7 @@ def login(body: dict[str, Any]):  # type: ignore[no-untyped-def]
     return {
         "token": token,
         "device_id": device.id,
-        "device_key": device.device_key,
+        "device_key": device_key,
         "expires_at": expires.isoformat(),
         "user": user_json(user),
         "devices": _devices_of(user),

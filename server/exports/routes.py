@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server import audit
@@ -29,6 +28,7 @@ from server.errors import ApiError
 from server.exports import writers
 from server.exports.source import Filter, Snapshot
 from server.extensions import db, limiter
+from server.jsonbody import Blueprint
 from server.registrations.forms import FORMS_BY_TYPE
 from sync.model import REGISTRATION_STATUSES
 

@@ -10,14 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import and_, or_, select
 
 from server import access, audit
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
+from server.jsonbody import CONTROL, Blueprint
 from server.models import Registration, Revision, User, iso, utcnow
 from server.registrations import store, validation
 from server.registrations.forms import forms_document
@@ -25,7 +25,7 @@ from sync.merge import NotAllowed, StaleRevision, resolve, review
 from sync.model import REGISTRATION_STATUSES
 from sync.paths import as_set, parse_item_key
 
-_RECORD_ID = re.compile(r"^[0-9a-f-]{36}$")
+_RECORD_ID = re.compile(r"[0-9a-f-]{36}")  # fullmatch: ``$`` accepts a final newline
 blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
 
 
@@ -41,9 +41,17 @@ class ListArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+def _no_controls(value: str) -> bool:
+    # Shown to the officer and in the history: newlines and tabs yes, NUL or ESC never.
+    if CONTROL.search(value):
+        raise ValidationError("Bevat ongeldige tekens")
+    return True
+
+
 class ReviewSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "return"]))
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    comment = fields.String(load_default="", validate=[validate.Length(max=2000),
+                                                       _no_controls])
     rev = fields.Integer(required=True, strict=True)
 
 
@@ -122,7 +130,7 @@ def _encode_cursor(row: Any) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(last_id, str) or not _RECORD_ID.match(last_id):
+        if not isinstance(last_id, str) or not _RECORD_ID.fullmatch(last_id):
             raise ValueError(last_id)
         return datetime.fromisoformat(at), last_id
     except (ValueError, TypeError) as exc:

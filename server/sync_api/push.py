@@ -22,8 +22,9 @@ from sync.hlc import HLC, Clock
 from sync.merge import apply_op, check_op
 from sync.model import Op, Record
 
-_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Matched with fullmatch: ``$`` would also accept a final newline.
+_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _OP_KEYS = frozenset({"op_id", "record_id", "type", "base_rev", "set", "hlc"})
 WRITER_ROLES = ("agent", "teamleider")
 # Results a retry could change: not remembered, so the same op_id may come again.
@@ -40,9 +41,9 @@ def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any
     if not _OP_KEYS.issuperset(raw):
         errors.update({k: ["Onbekend veld"] for k in sorted(set(raw) - _OP_KEYS)})
     op_id, record_id = raw.get("op_id"), raw.get("record_id")
-    if not isinstance(op_id, str) or not _ID.match(op_id):
+    if not isinstance(op_id, str) or not _ID.fullmatch(op_id):
         errors["op_id"] = ["op_id moet een UUID zijn"]
-    if not isinstance(record_id, str) or not _UUID.match(record_id):
+    if not isinstance(record_id, str) or not _UUID.fullmatch(record_id):
         errors["record_id"] = ["record_id moet een UUID zijn"]
     if raw.get("type") not in _TYPES:
         errors["type"] = ["Onbekend registratietype"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server import access
 from server.auth.tokens import current, require_auth
 from server.errors import ApiError
+from server.jsonbody import Blueprint, json_body
 from server.sync_api import pull as pull_module
 from server.sync_api import push as push_module
 from sync import SCHEMA_VERSION
@@ -43,7 +43,7 @@ class PullArgs(Schema):
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = json_body() if request.is_json else None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "De inhoud moet een JSON-object zijn")
     return body

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import delete, select
 
@@ -17,6 +16,7 @@ from server import audit
 from server.auth.tokens import current, require_auth
 from server.errors import ApiError
 from server.extensions import db
+from server.jsonbody import Blueprint
 from server.models import Team, TeamSubstitute, User, utcnow
 
 blp = Blueprint("teams", __name__, url_prefix="/api", description="Teams (beheer)")

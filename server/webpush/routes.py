@@ -9,13 +9,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy.exc import IntegrityError
 
 from server.auth.tokens import current, require_auth
 from server.errors import ApiError
 from server.extensions import db
+from server.jsonbody import Blueprint
 from server.models import iso
 from server.webpush import endpoints, subscriptions
 from server.webpush.vapid import VapidKeyError, current_keys

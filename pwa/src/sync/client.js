@@ -3,6 +3,7 @@
 // after every change, by a Background Sync wake-up, by the "Nu synchroniseren" button,
 // and periodically with exponential backoff and jitter (capped at 30 s).
 import { ApiError, NetworkError, api } from '../api.js';
+import { canRegister } from '../roles.js';
 import { decryptBytes, encryptJSON } from '../store/crypto.js';
 import { getMeta, isQuotaError, setMeta } from '../store.js';
 import { decryptOps, notifyChanged } from '../store/records.js';
@@ -75,7 +76,7 @@ function backoffDelay() {
 
 async function round() {
   const s = active();
-  if (!s || !s.key || !s.token) return;
+  if (!s || !s.key || !s.token || !canRegister(s.user)) return;
   const state = session.get();
   if (state.relogin) return;
   syncStatus.update({ running: true, error: null });

@@ -1,14 +1,14 @@
 """Web Push: subscriptions (one per device) and recorded sends
 
 Revision ID: 0007w
-Revises: 0001
+Revises: 0004c
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0007w"
-down_revision = "0001"
+down_revision = "0004c"
 branch_labels = None
 depends_on = None
 
