@@ -17,6 +17,7 @@ from server.extensions import db
 from server.models import Token, utcnow
 from tests.api.test_access import create, jpeg, photo_set, sha, team_id, upload
 from tests.conftest import PASSWORD, Api, login
+from tests.pushkit import BrowserKeys
 from tests.samples import minor_accident
 
 KINDS = ("none", "expired", "revoked", "agent", "agent_other", "leider", "leider_other",
@@ -60,6 +61,12 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/attachments/{sha256}"): TEAM_READERS,
     ("GET", "/api/teams"): BEHEER,
     ("PUT", "/api/teams/{team_id}/substitute"): BEHEER,
+    # exports: a team leader their team in full; a beheerder the AVG-reduced bron only
+    ("GET", "/api/export"): signed_in(403, 403, 200, 200, 200),
+    ("GET", "/api/push/vapid-public-key"): ALL,
+    ("GET", "/api/push/subscriptions"): ALL,
+    ("POST", "/api/push/subscriptions"): signed_in(201, 201, 201, 201, 403),
+    ("DELETE", "/api/push/subscriptions"): ALL,
 }
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -93,6 +100,9 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api) -> dict[tuple[str, str
         ("GET", "/api/attachments/{sha256}"): ({"sha256": sha(linked)}, {}),
         ("PUT", "/api/teams/{team_id}/substitute"): (
             {"team_id": team_id("Noord")}, {"json": {"user_id": None}}),
+        ("GET", "/api/export"): ({}, {"query_string": {"format": "bron", "type": "vor"}}),
+        ("POST", "/api/push/subscriptions"): ({}, {"json": BrowserKeys().subscription(
+            "https://fcm.googleapis.com/fcm/send/matrix")}),
     }
 
 
@@ -129,6 +139,7 @@ def test_every_endpoint_answers_each_kind_of_caller_as_the_table_says(
             response = client.open(path, method=method,
                                    headers=_headers(client, kind, beheerder), **kwargs)
             got[(method, template)][kind] = response.status_code
+            response.close()  # ends a streamed body (an export) inside its own context
             if expected[kind] == 401:
                 assert response.get_json()["error"] == REFUSED_TOKEN[kind], (method, path)
     assert got == TABLE
