@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
-from server import config, sqlite
+from server import config, sqlite, transactions
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
 from sync.hlc import Clock
@@ -42,6 +42,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if on_sqlite:
         with app.app_context():
             sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
+    else:
+        with app.app_context():
+            transactions.declare_read_only(db.engine)
+    transactions.end_reads(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
@@ -62,6 +66,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web.bp)
     web.security_headers(app)
     register_error_handlers(app)
+
+    if app.config["AUDIT_CHAINER_THREAD"]:
+        from server.audit import start_chainer
+
+        # Started by the first request, in the process that serves (not at import, which
+        # a forking server or a CLI command would also do).
+        app.before_request(lambda: start_chainer(app))
 
     from server.cli import register_cli
 

@@ -37,6 +37,10 @@ def _config(tmp: str, url: str) -> dict[str, Any]:
         # one thread per test database would outlive the test; tests/api/test_sqlite.py
         # covers the checkpoint thread
         "SQLITE_CHECKPOINT_THREAD": False,
+        # tests chain pending audit events themselves (audit.chain_pending, audit-verify)
+        "AUDIT_CHAINER_THREAD": False,
+        "AUDIT_KEY": "test-audit-key",
+        "AUDIT_ANCHOR_FILE": os.path.join(tmp, f"audit-anchor-{uuid.uuid4().hex[:8]}"),
         **FAST_ARGON2,
     }
 

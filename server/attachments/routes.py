@@ -85,10 +85,8 @@ def get_attachment(sha256: str):  # type: ignore[no-untyped-def]
     _check_hash(sha256)
     principal = current()
     attachment = db.session.get(Attachment, sha256)
-    if attachment is None:
-        raise ApiError(404, message="Foto niet gevonden")
-    allowed = attachment.uploaded_by_id == principal.user.id
-    if not allowed:
+    allowed = attachment is not None and attachment.uploaded_by_id == principal.user.id
+    if attachment is not None and not allowed:
         query = select(Registration.id).join(
             RegistrationAttachment, RegistrationAttachment.registration_id == Registration.id
         ).where(RegistrationAttachment.sha256 == sha256)
@@ -96,10 +94,14 @@ def get_attachment(sha256: str):  # type: ignore[no-untyped-def]
             query = query.where(Registration.team_id == principal.user.team_id)
         allowed = db.session.execute(query.limit(1)).first() is not None
     if not allowed:
+        # The same answer whether it is absent or another's; the attempt is audited.
+        audit.refused(principal.user.id, principal.device.id, "attachment", [sha256],
+                      "attachment")
         raise ApiError(404, message="Foto niet gevonden")
-    audit.record([audit.Event("read", principal.user.id, principal.device.id, "attachment",
-                              [sha256])])
-    db.session.commit()
-    response = send_file(_path(sha256), mimetype=attachment.content_type)
+    assert attachment is not None
+    content_type = attachment.content_type
+    audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
+                                   "attachment", [sha256])])
+    response = send_file(_path(sha256), mimetype=content_type)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -57,10 +57,13 @@ def forms():  # type: ignore[no-untyped-def]
     return forms_document()
 
 
-def readable(principal: Principal, row: Registration | None) -> Registration:
-    """The row if the caller may read it; otherwise 404 whether or not it exists."""
+def readable(principal: Principal, row: Registration | None, record_id: str,
+             via: str) -> Registration:
+    """The row if the caller may read it; otherwise 404 whether or not it exists, and the
+    refused attempt is audited (``via``: the call that was refused)."""
     user = principal.user
     if row is None or (user.role != "beheerder" and row.team_id != user.team_id):
+        audit.refused(user.id, principal.device.id, "registration", [record_id[:64]], via)
         raise ApiError(404, message="Registratie niet gevonden")
     return row
 
@@ -101,9 +104,8 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     more = len(rows) > limit
     rows = rows[:limit]
     if rows:
-        audit.record([audit.Event("read", principal.user.id, principal.device.id,
-                                  "registration", [r.id for r in rows], {"via": "list"})])
-    db.session.commit()
+        audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
+                                       "registration", [r.id for r in rows], {"via": "list"})])
     return {
         "items": [store.view_of(r) for r in rows],
         "cursor": _encode_cursor(rows[-1]) if more else None,
@@ -148,16 +150,17 @@ def detail(row: Registration) -> dict[str, Any]:
 def get_registration(record_id: str):  # type: ignore[no-untyped-def]
     """One registration with its history, conflicts and amendments."""
     principal = current()
-    row = readable(principal, _load(record_id))
+    row = readable(principal, _load(record_id), record_id, "detail")
     body = detail(row)
-    audit.record([audit.Event("read", principal.user.id, principal.device.id, "registration",
-                              [row.id], {"via": "detail"})])
-    db.session.commit()
+    audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
+                                   "registration", [row.id], {"via": "detail"})])
     return body
 
 
 def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
-                   changes_set: dict[str, Any]) -> dict[str, Any]:
+                   changes_set: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+    """Save a review or resolution; its audit entry holds ``decision`` (ids, field names,
+    the outcome), never the values or the comment, which stay in the revision."""
     now = utcnow()
     batch = store.Batch()
     batch.save(new, row.team_id, row.created_by_id, now, False, kind == "resolve", False)
@@ -165,7 +168,7 @@ def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
                    None, None, kind, changes_set)
     batch.flush()
     audit.record([audit.Event(kind, principal.user.id, principal.device.id, "registration",
-                              [row.id], changes_set)])
+                              [row.id], decision)])
     db.session.commit()
     db.session.expire_all()
     return detail(_load(row.id))  # type: ignore[arg-type]
@@ -177,7 +180,7 @@ def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
 def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[no-untyped-def]
     """Approve, or return with a comment; made on ``rev``, 409 when that is stale."""
     principal = current()
-    row = readable(principal, _load(record_id))
+    row = readable(principal, _load(record_id), record_id, "review")
     try:
         new = review(store.to_record(row), body["decision"], body["comment"], body["rev"],
                      principal.user.username, principal.device.id, utcnow().isoformat())
@@ -186,7 +189,8 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
     except NotAllowed as exc:
         raise ApiError(422, "not_allowed", str(exc)) from exc
     return _save_decision(principal, row, new, "review",
-                          {"status": new.status, "comment": body["comment"]})
+                          {"status": new.status, "comment": body["comment"]},
+                          {"decision": body["decision"], "status": new.status})
 
 
 @blp.route("/registrations/<record_id>/conflicts/<conflict_id>/resolve", methods=["POST"])
@@ -195,7 +199,7 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
 def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  # type: ignore[no-untyped-def]
     """Settle an open conflict with the chosen value (one of the values, or a new one)."""
     principal = current()
-    row = readable(principal, _load(record_id))
+    row = readable(principal, _load(record_id), record_id, "resolve")
     record = store.to_record(row)
     conflict = next((c for c in record.conflicts if c["id"] == conflict_id), None)
     if conflict is None:
@@ -217,5 +221,6 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
         raise ApiError(409, rev=exc.args[0]) from exc
     except NotAllowed as exc:
         raise ApiError(422, "not_allowed", str(exc)) from exc
-    return _save_decision(principal, row, new, "resolve", {**changes_set,
-                                                           "conflict": conflict_id})
+    return _save_decision(principal, row, new, "resolve",
+                          {**changes_set, "conflict": conflict_id},
+                          {"conflict": conflict_id, "fields": sorted(changes_set)})

@@ -200,8 +200,9 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         events.append(audit.Event("write", user.id, device.id, "registration",
                                   [w[0] for w in written],
                                   {"ops": [[w[1], w[2]] for w in written]}))
-    audit.record(events)
+    # The device row before the chain head: every writer takes the two in this order.
     bulk.update(Device.__table__, ("last_sync_at",), "id", [(now, device.id)])
+    audit.record(events)
     db.session.commit()
     return {"results": results, "hlc": str(clock.now())}
 
