@@ -1,0 +1,268 @@
+"""Read latency: a detail GET on an idle server, and while a stream of heavy pushes runs.
+
+Starts the real server (gunicorn, as ``make run`` serves) on a temporary SQLite database
+(or DATABASE_URL), as bench/sync_bench.py does. An officer of team Noord reads one of the
+team's registrations over and over: first on an idle server, then while several devices
+of team Centrum push, each in its own thread, batches of 500 ops that all touch one large
+record (a group of 200 witnesses, edits to random witnesses, and the narrative set by
+every device so the batches conflict with one another). It prints the GET's p50/p95 in
+both phases and their ratio, and what the pushes took.
+
+    python bench/read_latency_bench.py [--seconds 30] [--devices 4] [--items 200]
+                                       [--root PATH]
+
+``--root`` serves (and sets up with) the code of another checkout, e.g. main's, to
+compare with the same script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from typing import Any
+
+import orjson
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+PASSWORD = "bench-wachtwoord"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(port: int, method: str, path: str, body: Any = None, token: str | None = None
+         ) -> tuple[int, bytes]:
+    """One request on a new connection (the server closes each after its answer)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        conn.request(method, path, body=orjson.dumps(body) if body is not None else None,
+                     headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def ok(port: int, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    status, data = call(port, method, path, body, token)
+    if status != 200:
+        raise RuntimeError(f"{method} {path}: {status} {data[:300]!r}")
+    return orjson.loads(data)
+
+
+def start_server(root: str, db_url: str, instance: str, devices: int, workers: int
+                 ) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "WIJKPOST_INSTANCE": instance,
+           "WIJKPOST_RATELIMIT_STORAGE": "memory://",
+           "WIJKPOST_LOGIN_RATE_ADDRESS": "10000 per minute",
+           "WIJKPOST_LOGIN_RATE_USER": "10000 per minute",
+           "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024"}
+    os.environ.update({**env, "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "0",
+                       "WIJKPOST_AUDIT_CHAINER_THREAD": "0"})
+    sys.path.insert(0, root)
+    from server import create_app
+    from server.cli import init_database, make_user
+    from server.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        init_database()
+        make_user("noord-1", "agent", PASSWORD, "Noord")
+        make_user("centrum-leider", "teamleider", PASSWORD, "Centrum")
+        for index in range(devices):
+            make_user(f"centrum-{index}", "agent", PASSWORD, "Centrum")
+        db.session.commit()
+        db.engine.dispose()
+    log = open(os.path.join(instance, "server.log"), "wb")  # noqa: SIM115 - the server's
+    server = subprocess.Popen([GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers",
+                               str(workers), "--timeout", "600", "server.wsgi:app"],
+                              env=env, stdout=subprocess.DEVNULL,
+                              stderr=log,
+                              cwd=root)
+    for _ in range(100):
+        try:
+            ok(port, "GET", "/health")
+            return server, port
+        except (OSError, RuntimeError):
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("server did not start")
+
+
+def login(port: int, username: str) -> tuple[str, str]:
+    body = ok(port, "POST", "/api/auth/login", {"username": username, "password": PASSWORD,
+                                                "device_name": "bench"})
+    return body["token"], body["device_id"]
+
+
+class Device:
+    def __init__(self, port: int, username: str) -> None:
+        self.port = port
+        self.token, self.device_id = login(port, username)
+        self.ms = int(time.time() * 1000)
+        self.counter = 0
+
+    def op(self, record_id: str, base_rev: int, fields: dict[str, Any]) -> dict[str, Any]:
+        self.counter += 1
+        return {"op_id": str(uuid.uuid4()), "record_id": record_id, "type": "vor",
+                "base_rev": base_rev, "set": fields,
+                "hlc": f"{self.ms}-{self.counter}-{self.device_id}"}
+
+    def push(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return ok(self.port, "POST", "/api/sync/push", {"ops": ops}, self.token)["results"]
+
+
+def witness(name: str) -> dict[str, Any]:
+    return {"name": name, "phone": "0612345678", "address": "Oudegracht 1, Utrecht",
+            "statement": "Ik zag de aanrijding vanaf de stoep. " * 3}
+
+
+def heavy_batch(device: Device, record_id: str, base_rev: int, items: int, narratives: int,
+                rng: random.Random) -> list[dict[str, Any]]:
+    """500 ops on the one large record: witness edits (made on a stale rev, so they clash
+    with the other devices' edits of the same witnesses), and the narrative that every
+    device sets ``narratives`` times."""
+    ops = []
+    every = max(1, 500 // narratives) if narratives else 0
+    for index in range(500):
+        if every and index % every == 0:
+            fields: dict[str, Any] = {"narrative": f"Relaas van {device.device_id[:8]} {index}"}
+        else:
+            key = rng.randrange(items)
+            fields = {f"witnesses[w{key}]": {"name": f"Getuige {key} {index}",
+                                              "statement": f"Aangevuld {index}"}}
+        ops.append(device.op(record_id, base_rev, fields))
+    return ops
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30,
+                        help="how long the push stream runs")
+    parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--items", type=int, default=200, help="witnesses in the record")
+    parser.add_argument("--idle-reads", type=int, default=300)
+    parser.add_argument("--narratives", type=int, default=1,
+                        help="ops per batch setting the narrative (a conflict between devices)")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    parser.add_argument("--root", default=HERE, help="checkout whose server to run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
+        server, port = start_server(os.path.abspath(args.root), db_url, tmp, args.devices,
+                                     args.workers)
+        try:
+            reader = Device(port, "noord-1")
+            small = str(uuid.uuid4())
+            reader.push([reader.op(small, 0, {"street": "Dorpsstraat"})])
+            large = str(uuid.uuid4())
+            leader = Device(port, "centrum-leider")
+            created = leader.push([leader.op(large, 0, {
+                "street": "Oudegracht", "narrative": "Begin",
+                **{f"witnesses[w{i}]": witness(f"Getuige {i}") for i in range(args.items)}})])
+            assert created[0]["status"] == "applied", created
+            pushers = [Device(port, f"centrum-{i}") for i in range(args.devices)]
+
+            read_errors: list[str] = []
+
+            def read_once() -> float:
+                """Milliseconds until the answer; a failed read counts with its time."""
+                started = time.perf_counter()
+                try:
+                    status, _ = call(port, "GET", f"/api/registrations/{small}",
+                                     token=reader.token)
+                except OSError as exc:
+                    status = type(exc).__name__  # type: ignore[assignment]
+                if status != 200:
+                    read_errors.append(str(status))
+                return (time.perf_counter() - started) * 1000
+
+            for _ in range(20):
+                read_once()  # warm up
+            idle = [read_once() for _ in range(args.idle_reads)]
+
+            stop = threading.Event()
+            push_times: list[float] = []
+            failures: list[str] = []
+
+            def push_stream(device: Device, seed: int) -> None:
+                local = random.Random(seed)
+                base_rev = 1
+                while not stop.is_set():
+                    ops = heavy_batch(device, large, base_rev, args.items, args.narratives,
+                                      local)
+                    started = time.perf_counter()
+                    try:
+                        results = device.push(ops)
+                    except RuntimeError as exc:
+                        # counted, then sent again as a device would (op ids make it safe)
+                        failures.append(str(exc)[:200])
+                        continue
+                    push_times.append(time.perf_counter() - started)
+                    base_rev = max(r["rev"] for r in results)
+
+            threads = [threading.Thread(target=push_stream, args=(d, i), daemon=True)
+                       for i, d in enumerate(pushers)]
+            for thread in threads:
+                thread.start()
+            time.sleep(1)  # let every device have a push under way
+            busy: list[float] = []
+            deadline = time.monotonic() + args.seconds
+            while time.monotonic() < deadline:
+                busy.append(read_once())
+            stop.set()  # pushes still under way end with the server
+        finally:
+            server.terminate()
+            server.wait()
+            with open(os.path.join(tmp, "server.log"), errors="replace") as handle:
+                # the last line of each traceback: what failed
+                lines = handle.read().splitlines()
+            errors = sorted({line[:200] for line in lines
+                             if line.split(":")[0].endswith(("Error", "Violation", "Detected"))
+                             })[:5]
+
+    p50_idle, p95_idle = statistics.median(idle), percentile(idle, 0.95)
+    p50_busy, p95_busy = statistics.median(busy), percentile(busy, 0.95)
+    print(f"database: {db_url.split(':')[0]}; code: {os.path.abspath(args.root)}; "
+          f"{args.devices} devices pushing 500-op batches on one record of {args.items} "
+          f"witnesses, {args.narratives} narrative op(s) a batch; {args.workers} worker(s)")
+    print(f"detail GET idle:   {len(idle)} reads, p50 {p50_idle:.1f} ms, p95 {p95_idle:.1f} ms")
+    print(f"detail GET pushes: {len(busy)} reads, p50 {p50_busy:.1f} ms, p95 {p95_busy:.1f} ms, "
+          f"max {max(busy):.1f} ms")
+    print(f"ratio busy/idle: p50 {p50_busy / p50_idle:.1f}x, p95 {p95_busy / p95_idle:.1f}x")
+    if push_times:
+        print(f"pushes: {len(push_times)} of 500 ops, median {statistics.median(push_times):.2f} s,"
+              f" max {max(push_times):.2f} s")
+    if read_errors:
+        print(f"failed reads: {len(read_errors)} ({', '.join(sorted(set(read_errors)))})")
+    if failures:
+        print(f"push failures: {len(failures)}; first: {failures[0]}")
+        for line in errors:
+            print(f"  server: {line}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
