@@ -235,7 +235,7 @@ def main() -> None:
                 busy.append(read_once())
             stop.set()  # pushes still under way end with the server
         finally:
-            server.terminate()
+            server.kill()  # not a graceful stop: it would wait for the pushes under way
             server.wait()
             with open(os.path.join(tmp, "server.log"), errors="replace") as handle:
                 # the last line of each traceback: what failed
