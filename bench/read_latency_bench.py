@@ -8,8 +8,13 @@ record (a group of 200 witnesses, edits to random witnesses, and the narrative s
 every device so the batches conflict with one another). It prints the GET's p50/p95 in
 both phases and their ratio, and what the pushes took.
 
+By default the reads go to a second server process on the same database, as with
+several workers or hosts: what the ratio then shows is waiting for the database (a push's
+write lock or row locks), not for the CPU. ``--same-process`` reads from the process that
+merges the pushes, where a CPU-bound merge also holds the interpreter lock.
+
     python bench/read_latency_bench.py [--seconds 30] [--devices 4] [--items 200]
-                                       [--root PATH]
+                                       [--same-process] [--root PATH]
 
 ``--root`` serves (and sets up with) the code of another checkout, e.g. main's, to
 compare with the same script.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import multiprocessing
 import os
 import random
 import socket
@@ -36,6 +42,7 @@ import orjson
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 PASSWORD = "bench-wachtwoord"
+WSGI_APP = "server.wsgi:app"
 
 
 def free_port() -> int:
@@ -67,9 +74,8 @@ def ok(port: int, method: str, path: str, body: Any = None, token: str | None = 
     return orjson.loads(data)
 
 
-def start_server(root: str, db_url: str, instance: str, devices: int, workers: int
-                 ) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
+def set_up(root: str, db_url: str, instance: str, devices: int) -> dict[str, str]:
+    """The database with its users; returns the servers' environment."""
     env = {**os.environ, "DATABASE_URL": db_url, "WIJKPOST_INSTANCE": instance,
            "WIJKPOST_RATELIMIT_STORAGE": "memory://",
            "WIJKPOST_LOGIN_RATE_ADDRESS": "10000 per minute",
@@ -91,9 +97,16 @@ def start_server(root: str, db_url: str, instance: str, devices: int, workers: i
             make_user(f"centrum-{index}", "agent", PASSWORD, "Centrum")
         db.session.commit()
         db.engine.dispose()
-    log = open(os.path.join(instance, "server.log"), "wb")  # noqa: SIM115 - the server's
+    return env
+
+
+def serve(root: str, env: dict[str, str], instance: str, workers: int, name: str
+          ) -> tuple[subprocess.Popen[bytes], int]:
+    """A gunicorn server as `make run` serves (more than one may serve one database)."""
+    port = free_port()
+    log = open(os.path.join(instance, f"{name}.log"), "wb")  # noqa: SIM115 - the server's
     server = subprocess.Popen([GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers",
-                               str(workers), "--timeout", "600", "server.wsgi:app"],
+                               str(workers), "--timeout", "600", WSGI_APP],
                               env=env, stdout=subprocess.DEVNULL,
                               stderr=log,
                               cwd=root)
@@ -153,12 +166,36 @@ def heavy_batch(device: Device, record_id: str, base_rev: int, items: int, narra
     return ops
 
 
+def read_once(port: int, url: str, token: str, errors: list[str]) -> float:
+    """Milliseconds until the answer; a failed read counts with its time."""
+    started = time.perf_counter()
+    try:
+        status: Any = call(port, "GET", url, token=token)[0]
+    except OSError as exc:
+        status = type(exc).__name__
+    if status != 200:
+        errors.append(str(status))
+    return (time.perf_counter() - started) * 1000
+
+
+def read_for(port: int, url: str, token: str, seconds: float, go: Any, send: Any) -> None:
+    """Read from the signal on for ``seconds``; sends (times, errors) back."""
+    go.wait()
+    times: list[float] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        times.append(read_once(port, url, token, errors))
+    send.send((times, errors))
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:
+    global WSGI_APP
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30,
                         help="how long the push stream runs")
@@ -168,14 +205,25 @@ def main() -> None:
     parser.add_argument("--narratives", type=int, default=1,
                         help="ops per batch setting the narrative (a conflict between devices)")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    parser.add_argument("--same-process", action="store_true",
+                        help="read from the server process that takes the pushes (they then "
+                             "also compete for its CPU and interpreter lock); by default the "
+                             "reads go to a second server process on the same database")
+    parser.add_argument("--wsgi", default="server.wsgi:app",
+                        help="WSGI application to serve (e.g. a wrapper that profiles)")
     parser.add_argument("--root", default=HERE, help="checkout whose server to run")
     args = parser.parse_args()
+    WSGI_APP = args.wsgi
     with tempfile.TemporaryDirectory() as tmp:
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-        server, port = start_server(os.path.abspath(args.root), db_url, tmp, args.devices,
-                                     args.workers)
+        root = os.path.abspath(args.root)
+        env = set_up(root, db_url, tmp, args.devices)
+        servers = [serve(root, env, tmp, args.workers, "pushes")]
+        if not args.same_process:
+            servers.append(serve(root, env, tmp, args.workers, "reads"))
+        port, read_port = servers[0][1], servers[-1][1]
         try:
-            reader = Device(port, "noord-1")
+            reader = Device(read_port, "noord-1")
             small = str(uuid.uuid4())
             reader.push([reader.op(small, 0, {"street": "Dorpsstraat"})])
             large = str(uuid.uuid4())
@@ -187,22 +235,20 @@ def main() -> None:
             pushers = [Device(port, f"centrum-{i}") for i in range(args.devices)]
 
             read_errors: list[str] = []
-
-            def read_once() -> float:
-                """Milliseconds until the answer; a failed read counts with its time."""
-                started = time.perf_counter()
-                try:
-                    status, _ = call(port, "GET", f"/api/registrations/{small}",
-                                     token=reader.token)
-                except OSError as exc:
-                    status = type(exc).__name__  # type: ignore[assignment]
-                if status != 200:
-                    read_errors.append(str(status))
-                return (time.perf_counter() - started) * 1000
-
+            url = f"/api/registrations/{small}"
             for _ in range(20):
-                read_once()  # warm up
-            idle = [read_once() for _ in range(args.idle_reads)]
+                read_once(read_port, url, reader.token, read_errors)  # warm up
+            idle = [read_once(read_port, url, reader.token, read_errors)
+                    for _ in range(args.idle_reads)]
+
+            # The busy phase's reader is a process of its own: in this one the pushing
+            # threads parse replies of many megabytes, holding the interpreter lock.
+            context = multiprocessing.get_context("fork")
+            results_end, child_end = context.Pipe()
+            go = context.Event()
+            reader_process = context.Process(target=read_for, args=(
+                read_port, url, reader.token, args.seconds, go, child_end))
+            reader_process.start()
 
             stop = threading.Event()
             push_times: list[float] = []
@@ -229,17 +275,20 @@ def main() -> None:
             for thread in threads:
                 thread.start()
             time.sleep(1)  # let every device have a push under way
-            busy: list[float] = []
-            deadline = time.monotonic() + args.seconds
-            while time.monotonic() < deadline:
-                busy.append(read_once())
+            go.set()
+            busy, busy_errors = results_end.recv()
+            read_errors += busy_errors
+            reader_process.join()
             stop.set()  # pushes still under way end with the server
         finally:
-            server.kill()  # not a graceful stop: it would wait for the pushes under way
-            server.wait()
-            with open(os.path.join(tmp, "server.log"), errors="replace") as handle:
-                # the last line of each traceback: what failed
-                lines = handle.read().splitlines()
+            lines = []
+            for server, _ in servers:
+                server.kill()  # not a graceful stop: it would wait for the pushes under way
+                server.wait()
+            for name in ("pushes", "reads"):
+                if os.path.exists(os.path.join(tmp, f"{name}.log")):
+                    with open(os.path.join(tmp, f"{name}.log"), errors="replace") as handle:
+                        lines += handle.read().splitlines()
             errors = sorted({line[:200] for line in lines
                              if line.split(":")[0].endswith(("Error", "Violation", "Detected"))
                              })[:5]
@@ -248,7 +297,8 @@ def main() -> None:
     p50_busy, p95_busy = statistics.median(busy), percentile(busy, 0.95)
     print(f"database: {db_url.split(':')[0]}; code: {os.path.abspath(args.root)}; "
           f"{args.devices} devices pushing 500-op batches on one record of {args.items} "
-          f"witnesses, {args.narratives} narrative op(s) a batch; {args.workers} worker(s)")
+          f"witnesses, {args.narratives} narrative op(s) a batch; {args.workers} worker(s); "
+          f"reads {'in the same' if args.same_process else 'in another'} server process")
     print(f"detail GET idle:   {len(idle)} reads, p50 {p50_idle:.1f} ms, p95 {p95_idle:.1f} ms")
     print(f"detail GET pushes: {len(busy)} reads, p50 {p50_busy:.1f} ms, p95 {p95_busy:.1f} ms, "
           f"max {max(busy):.1f} ms")

@@ -190,6 +190,9 @@ def test_refused_reads_are_audited(app: Flask, agent1: Api, agent3: Api) -> None
     rid = create(agent1, **photo(sha))
     assert agent3.get(f"/api/registrations/{rid}").status_code == 404
     assert agent3.get(f"/api/attachments/{sha}").status_code == 404
+    # writing into another team's record: answered as absent
+    [pushed] = agent3.push(agent3.op(rid, {"street": "Elders"}, base_rev=1))
+    assert pushed["status"] == "rejected" and pushed["reason"] == "not_found"
     # an agent calling the team leader's review: refused by role
     assert agent3.post(f"/api/registrations/{rid}/review",
                        json={"decision": "approve", "rev": 1}).status_code == 403
@@ -200,6 +203,7 @@ def test_refused_reads_are_audited(app: Flask, agent1: Api, agent3: Api) -> None
     assert ("registration", f'["{rid}"]', "detail") in refused
     assert ("attachment", f'["{sha}"]', "attachment") in refused
     assert (None, None, "registrations.review_registration") in refused
+    assert ("registration", f'["{rid}"]', "push") in refused
 
 
 def test_read_event_is_durable_before_it_is_chained(app: Flask, agent1: Api,
@@ -314,3 +318,25 @@ def test_key_file_is_made_at_first_need_outside_the_database(
         assert hmac.compare_digest(last["hash"], audit.mac(key, last["prev_hash"], body))
         db.session.remove()
         db.engine.dispose()
+
+
+def test_anchor_also_goes_to_syslog(tmp_path: Any, template_db: str) -> None:
+    import socket
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(10)
+    port = receiver.getsockname()[1]
+    app = make_app(tmp_path, template_db, AUDIT_ANCHOR_SYSLOG=f"127.0.0.1:{port}")
+    with app.app_context():
+        from server.cli import make_user
+        make_user("agent1", "agent", "geheim-wachtwoord", "Centrum")
+        db.session.commit()
+        create(login(app.test_client(), "agent1"))
+        [last] = audit_rows()[-1:]
+        lines = []
+        while f"{last['id']} {last['hash']}" not in " ".join(lines):
+            lines.append(receiver.recv(4096).decode())
+        db.session.remove()
+        db.engine.dispose()
+    receiver.close()
