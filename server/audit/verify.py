@@ -9,6 +9,8 @@ without the key is caught.
 
 from __future__ import annotations
 
+import hmac
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -30,7 +32,7 @@ def verify(batch: int = 5000) -> Result:
     legacy_end = legacy_row.value if legacy_row is not None else 0
     anchors, bad_line = anchor.read(current_app.config["AUDIT_ANCHOR_FILE"])
     if bad_line is not None:
-        return False, None, f"regel {bad_line} van het anker is onleesbaar"
+        return False, None, f"regel {bad_line} van het anker is onleesbaar of tegenstrijdig"
     inside = [i for i in anchors if i <= legacy_end]
     if inside:
         return False, min(inside), "het anker noemt een regel zonder MAC"
@@ -51,7 +53,7 @@ def verify(batch: int = 5000) -> Result:
                    "detail": entry.detail, "event_id": entry.event_id}
             expected = (legacy_digest(prev, row) if entry.id <= legacy_end
                         else mac(key, prev, row))
-            if entry.prev_hash != prev or not _same(expected, entry.hash):
+            if entry.prev_hash != prev or not hmac.compare_digest(expected, entry.hash):
                 return False, entry.id, f"regel {entry.id} is gewijzigd"
             if entry.id in anchors and anchors[entry.id] != entry.hash:
                 return False, entry.id, f"regel {entry.id} wijkt af van het anker"
@@ -66,8 +68,3 @@ def verify(batch: int = 5000) -> Result:
         return False, legacy_end + 1, "het anker ontbreekt"
     return True, None, f"{last_id} regels in orde, verankerd tot regel {max(anchors, default=0)}"
 
-
-def _same(a: str, b: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a, b)
