@@ -205,6 +205,9 @@ def main() -> None:
     parser.add_argument("--narratives", type=int, default=1,
                         help="ops per batch setting the narrative (a conflict between devices)")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    parser.add_argument("--own-records", dest="shared", action="store_false",
+                        help="each device pushes to a large record of its own (no conflicts "
+                             "between devices) instead of all to one")
     parser.add_argument("--same-process", action="store_true",
                         help="read from the server process that takes the pushes (they then "
                              "also compete for its CPU and interpreter lock); by default the "
@@ -226,12 +229,13 @@ def main() -> None:
             reader = Device(read_port, "noord-1")
             small = str(uuid.uuid4())
             reader.push([reader.op(small, 0, {"street": "Dorpsstraat"})])
-            large = str(uuid.uuid4())
             leader = Device(port, "centrum-leider")
-            created = leader.push([leader.op(large, 0, {
-                "street": "Oudegracht", "narrative": "Begin",
-                **{f"witnesses[w{i}]": witness(f"Getuige {i}") for i in range(args.items)}})])
-            assert created[0]["status"] == "applied", created
+            larges = [str(uuid.uuid4()) for _ in range(1 if args.shared else args.devices)]
+            for large in larges:
+                created = leader.push([leader.op(large, 0, {
+                    "street": "Oudegracht", "narrative": "Begin",
+                    **{f"witnesses[w{i}]": witness(f"Getuige {i}") for i in range(args.items)}})])
+                assert created[0]["status"] == "applied", created
             pushers = [Device(port, f"centrum-{i}") for i in range(args.devices)]
 
             read_errors: list[str] = []
@@ -258,8 +262,8 @@ def main() -> None:
                 local = random.Random(seed)
                 base_rev = 1
                 while not stop.is_set():
-                    ops = heavy_batch(device, large, base_rev, args.items, args.narratives,
-                                      local)
+                    ops = heavy_batch(device, larges[seed % len(larges)], base_rev, args.items,
+                                      args.narratives, local)
                     started = time.perf_counter()
                     try:
                         results = device.push(ops)
@@ -296,7 +300,8 @@ def main() -> None:
     p50_idle, p95_idle = statistics.median(idle), percentile(idle, 0.95)
     p50_busy, p95_busy = statistics.median(busy), percentile(busy, 0.95)
     print(f"database: {db_url.split(':')[0]}; code: {os.path.abspath(args.root)}; "
-          f"{args.devices} devices pushing 500-op batches on one record of {args.items} "
+          f"{args.devices} devices pushing 500-op batches on "
+          f"{'one record' if args.shared else 'a record each'} of {args.items} "
           f"witnesses, {args.narratives} narrative op(s) a batch; {args.workers} worker(s); "
           f"reads {'in the same' if args.same_process else 'in another'} server process")
     print(f"detail GET idle:   {len(idle)} reads, p50 {p50_idle:.1f} ms, p95 {p95_idle:.1f} ms")
