@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
-from server import config, files, jsonbody, sqlite
+from server import config, files, jsonbody, sqlite, transactions
 from server.auth import devicekeys
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
@@ -46,6 +46,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if on_sqlite:
         with app.app_context():
             sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
+    else:
+        with app.app_context():
+            transactions.declare_read_only(db.engine)
+    transactions.end_reads(app)
     devicekeys.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     # Before the limiter: the login rate-limit key reads the (capped) body.
@@ -73,6 +77,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web.bp)
     web.security_headers(app)
     register_error_handlers(app)
+
+    if app.config["AUDIT_CHAINER_THREAD"]:
+        from server.audit import start_chainer
+
+        # Started by the first request, in the process that serves (not at import, which
+        # a forking server or a CLI command would also do).
+        app.before_request(lambda: start_chainer(app))
 
     from server import scheduler, webpush
     from server.cli import purge_expired_job, register_cli

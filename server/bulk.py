@@ -85,6 +85,10 @@ def rows(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
     return _read(dialect, cursor.fetchall(), columns)
 
 
+def dialect_name() -> str:
+    return db.engine.dialect.name
+
+
 def read_apart(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
                ) -> list[tuple[Any, ...]]:
     """``rows`` of a query run on a pooled connection of its own, outside the session's

@@ -55,6 +55,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # SQLite: checkpoint the write-ahead log in a thread, off the request path.
         "SQLITE_CHECKPOINT_THREAD": os.environ.get("WIJKPOST_SQLITE_CHECKPOINT_THREAD",
                                                    "1") == "1",
+        # Audit: the MAC key (else a key file made in the instance folder), where the chain
+        # head is anchored (a file, or "syslog:[host:port]" as well), and the chainer thread.
+        "AUDIT_KEY": os.environ.get("WIJKPOST_AUDIT_KEY") or None,
+        **anchor_settings(os.environ.get("WIJKPOST_AUDIT_ANCHOR"), instance_path),
+        "AUDIT_PENDING_PATH": os.environ.get("WIJKPOST_AUDIT_PENDING") or None,
+        # SQLite: "full" fsyncs each read's audit event before the answer; "normal" makes
+        # it as durable as the database's own commits (synchronous=NORMAL).
+        "AUDIT_PENDING_SYNC": os.environ.get("WIJKPOST_AUDIT_PENDING_SYNC", "full").lower(),
+        "AUDIT_CHAINER_THREAD": os.environ.get("WIJKPOST_AUDIT_CHAINER_THREAD", "1") == "1",
+        "AUDIT_CHAIN_INTERVAL_S": float(os.environ.get("WIJKPOST_AUDIT_CHAIN_INTERVAL_S")
+                                        or 0.5),
         "BEHIND_PROXY": os.environ.get("WIJKPOST_BEHIND_PROXY", "") == "1",
         # Scheduled jobs run in the server process (one leader among all processes).
         "SCHEDULER_ENABLED": os.environ.get("WIJKPOST_SCHEDULER", "1") == "1",
@@ -80,6 +91,15 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "json_deserializer": orjson.loads,
         },
     }
+
+
+def anchor_settings(value: str | None, instance_path: str) -> dict[str, Any]:
+    """``WIJKPOST_AUDIT_ANCHOR``: a file path, or ``syslog:[host:port]`` to send each
+    anchor through syslog as well (the file then stays in the instance folder)."""
+    default = os.path.join(instance_path, "audit-anchor")
+    if value and value.startswith("syslog:"):
+        return {"AUDIT_ANCHOR_FILE": default, "AUDIT_ANCHOR_SYSLOG": value[len("syslog:"):]}
+    return {"AUDIT_ANCHOR_FILE": value or default, "AUDIT_ANCHOR_SYSLOG": None}
 
 
 def _instance_secret(instance_path: str) -> str:

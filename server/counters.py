@@ -25,3 +25,16 @@ def advance(name: str, count: int, initial_text: str | None = None) -> tuple[int
 
 def set_text(name: str, text: str) -> None:
     bulk.rows("UPDATE counters SET text = ? WHERE name = ?", (text, name))
+
+
+def lock(name: str, initial_text: str | None = None) -> tuple[int, str | None]:
+    """Lock the counter (created at 0 when missing) without changing it, until commit.
+
+    On SQLite the transaction already holds the write lock; on PostgreSQL ``FOR UPDATE``
+    makes every other writer of this counter wait, so what is read under it stays true.
+    """
+    bulk.rows("INSERT INTO counters (name, value, text) VALUES (?, 0, ?) "
+              "ON CONFLICT (name) DO NOTHING", (name, initial_text))
+    suffix = "" if bulk.dialect_name() == "sqlite" else " FOR UPDATE"
+    found = bulk.rows(f"SELECT value, text FROM counters WHERE name = ?{suffix}", (name,))
+    return found[0][0], found[0][1]

@@ -219,7 +219,10 @@ class AuditEntry(db.Model):
     entity: Mapped[str | None] = mapped_column(String(20))
     entity_ids: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    # Unique per event, so chaining a pending event twice is impossible (None: legacy rows).
+    event_id: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    # The entry's HMAC-SHA256 (plain SHA-256 for entries before the audit_legacy counter).
     hash: Mapped[str] = mapped_column(String(64))
 
 
@@ -261,3 +264,21 @@ class PushSend(db.Model):
         UniqueConstraint("notice_id", "subscription_id"),
         Index("ix_push_sends_due", "status", "next_attempt_at"),
     )
+
+
+class AuditPending(db.Model):
+    """Read events made durable at once, waiting for the chainer (PostgreSQL; SQLite keeps
+    them in a file of their own, see server/audit/pending.py)."""
+
+    __tablename__ = "audit_pending"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    at: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str | None] = mapped_column(String(20))
+    entity_ids: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    synced: Mapped[bool] = mapped_column(Boolean, default=False)

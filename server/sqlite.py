@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from server.transactions import read_only
+
 CHECKPOINT_INTERVAL_S = 0.5
 # A log larger than this is restarted (see _checkpoint).
 RESTART_BYTES = 32 * 1024 * 1024
@@ -47,13 +49,13 @@ def configure(engine: Engine, background_checkpoints: bool) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Any) -> None:
-        """Take SQLite's write lock at BEGIN: writers queue instead of failing with 'locked'.
-
-        It also gives the change sequence its never-skip guarantee on SQLite: transactions
-        commit in the order they allocate positions.
+    def _begin(conn: Any) -> None:
+        """Writers take SQLite's write lock at BEGIN: they queue instead of failing with
+        'locked', and the change sequence gets its never-skip guarantee (transactions
+        commit in the order they allocate positions). A read request's transaction begins
+        deferred: a WAL snapshot that never waits for a writer (server.transactions).
         """
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only() else "BEGIN IMMEDIATE")
 
     path = engine.url.database
     if background_checkpoints and path and path != ":memory:":

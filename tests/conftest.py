@@ -39,6 +39,10 @@ def _config(tmp: str, url: str) -> dict[str, Any]:
         "SQLITE_CHECKPOINT_THREAD": False,
         # tests run jobs themselves (tests/api/test_webpush_leader.py runs real schedulers)
         "SCHEDULER_ENABLED": False,
+        # tests chain pending audit events themselves (audit.chain_pending, audit-verify)
+        "AUDIT_CHAINER_THREAD": False,
+        "AUDIT_KEY": "test-audit-key",
+        "AUDIT_ANCHOR_FILE": os.path.join(tmp, f"audit-anchor-{uuid.uuid4().hex[:8]}"),
         **FAST_ARGON2,
     }
 

@@ -107,10 +107,13 @@ def get_attachment(sha256: str):  # type: ignore[no-untyped-def]
     allowed = sha256 in access.photo_rights(principal.user, [sha256])
     attachment = db.session.get(Attachment, sha256) if allowed else None
     if attachment is None:
+        # The same answer whether it is absent or another's; the attempt is audited.
+        audit.refused(principal.user.id, principal.device.id, "attachment", [sha256],
+                      "attachment")
         raise ApiError(404, message="Foto niet gevonden")
-    audit.record([audit.Event("read", principal.user.id, principal.device.id, "attachment",
-                              [sha256])])
-    db.session.commit()
-    response = send_file(_path(sha256), mimetype=attachment.content_type)
+    content_type = attachment.content_type
+    audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
+                                   "attachment", [sha256])])
+    response = send_file(_path(sha256), mimetype=content_type)
     response.headers["Cache-Control"] = "private, no-store"
     return response

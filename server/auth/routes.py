@@ -107,8 +107,8 @@ def login(body: dict[str, Any]):  # type: ignore[no-untyped-def]
     else:
         ok = verify_password(user.password_hash, body["password"])
     if not ok:
-        audit.record([audit.Event("login_failed", user.id if user else None, None,
-                                  detail={"username": body["username"][:64]})])
+        # The user when known, never the typed name (it may be a password typed there).
+        audit.record([audit.Event("login_failed", user.id if user else None, None)])
         db.session.commit()
         raise ApiError(401, "invalid_credentials", "Onbekende gebruikersnaam of onjuist wachtwoord")
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
-from server import bulk
+from server import audit, bulk
 from server.errors import ApiError
 from server.extensions import db
 from server.models import Device, Token, User, aware, utcnow
@@ -109,6 +109,8 @@ def require_auth(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = authenticate()
             if roles and principal.user.role not in roles:
+                audit.refused(principal.user.id, principal.device.id, None, None,
+                              request.endpoint or request.path[:100])
                 raise ApiError(403)
             g.principal = principal
             return view(*args, **kwargs)

@@ -67,9 +67,13 @@ def forms():  # type: ignore[no-untyped-def]
     return forms_document()
 
 
-def readable(principal: Principal, row: Registration | None) -> Registration:
-    """The row if the caller may read it; otherwise 404 whether or not it exists."""
+def readable(principal: Principal, row: Registration | None, record_id: str,
+             via: str) -> Registration:
+    """The row if the caller may read it; otherwise 404 whether or not it exists, and the
+    refused attempt is audited (``via``: the call that was refused)."""
     if row is None or row.team_id not in access.readable_teams(principal):
+        audit.refused(principal.user.id, principal.device.id, "registration",
+                      [record_id[:64]], via)
         raise ApiError(404, message="Registratie niet gevonden")
     return row
 
@@ -112,9 +116,8 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     more = len(rows) > limit
     rows = rows[:limit]
     if rows:
-        audit.record([audit.Event("read", principal.user.id, principal.device.id,
-                                  "registration", [r.id for r in rows], {"via": "list"})])
-    db.session.commit()
+        audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
+                                       "registration", [r.id for r in rows], {"via": "list"})])
     return {
         "items": [store.view_of(r) for r in rows],
         "cursor": _encode_cursor(rows[-1]) if more else None,
@@ -159,16 +162,18 @@ def detail(row: Registration) -> dict[str, Any]:
 def get_registration(record_id: str):  # type: ignore[no-untyped-def]
     """One registration with its history, conflicts and amendments."""
     principal = current()
-    row = readable(principal, _load(record_id))
+    row = readable(principal, _load(record_id), record_id, "detail")
     body = detail(row)
-    audit.record([audit.Event("read", principal.user.id, principal.device.id, "registration",
-                              [row.id], {"via": "detail"})])
-    db.session.commit()
+    audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
+                                   "registration", [row.id], {"via": "detail"})])
     return body
 
 
 def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
-                   changes_set: dict[str, Any], photos: Iterable[str] = ()) -> dict[str, Any]:
+                   changes_set: dict[str, Any], decision: dict[str, Any],
+                   photos: Iterable[str] = ()) -> dict[str, Any]:
+    """Save a review or resolution; its audit entry holds ``decision`` (ids, field names,
+    the outcome), never the values or the comment, which stay in the revision."""
     now = utcnow()
     batch = store.Batch()
     batch.attachment_links.update((row.id, sha) for sha in photos)
@@ -177,7 +182,7 @@ def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
                    None, None, kind, changes_set)
     batch.flush()
     audit.record([audit.Event(kind, principal.user.id, principal.device.id, "registration",
-                              [row.id], changes_set)])
+                              [row.id], decision)])
     db.session.commit()
     db.session.expire_all()
     return detail(_load(row.id))  # type: ignore[arg-type]
@@ -189,7 +194,7 @@ def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
 def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[no-untyped-def]
     """Approve, or return with a comment; made on ``rev``, 409 when that is stale."""
     principal = current()
-    row = readable(principal, _load(record_id))
+    row = readable(principal, _load(record_id), record_id, "review")
     if body["decision"] == "approve" and row.created_by_id == principal.user.id:
         # Four eyes: another teamleider of the team, or its substitute, approves. Returning
         # is no approval, so the author may still send their own registration back.
@@ -204,7 +209,8 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
     except NotAllowed as exc:
         raise ApiError(422, "not_allowed", str(exc)) from exc
     return _save_decision(principal, row, new, "review",
-                          {"status": new.status, "comment": body["comment"]})
+                          {"status": new.status, "comment": body["comment"]},
+                          {"decision": body["decision"], "status": new.status})
 
 
 @blp.route("/registrations/<record_id>/conflicts/<conflict_id>/resolve", methods=["POST"])
@@ -213,7 +219,7 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
 def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  # type: ignore[no-untyped-def]
     """Settle an open conflict with the chosen value (one of the values, or a new one)."""
     principal = current()
-    row = readable(principal, _load(record_id))
+    row = readable(principal, _load(record_id), record_id, "resolve")
     record = store.to_record(row)
     conflict = next((c for c in record.conflicts if c["id"] == conflict_id), None)
     if conflict is None:
@@ -241,5 +247,6 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
         raise ApiError(409, rev=exc.args[0]) from exc
     except NotAllowed as exc:
         raise ApiError(422, "not_allowed", str(exc)) from exc
-    return _save_decision(principal, row, new, "resolve", {**changes_set,
-                                                           "conflict": conflict_id}, photos)
+    return _save_decision(principal, row, new, "resolve",
+                          {**changes_set, "conflict": conflict_id},
+                          {"conflict": conflict_id, "fields": sorted(changes_set)}, photos)

@@ -13,8 +13,7 @@ from typing import Any
 from server import audit, bulk
 from server.auth.tokens import Principal
 from server.errors import ApiError
-from server.extensions import db
-from server.models import Change, Counter, Device, utcnow
+from server.models import Change, Counter
 from server.registrations import store
 
 REMAINING_CAP = 10_000
@@ -112,12 +111,14 @@ def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]
                 changes.append({"entity": "registration", "id": entity_id,
                                 "op": "upsert", "rev": record["rev"], "record": record})
     next_seq = rows[-1][0] if rows else since
+    # A pull writes nothing: its audit event is made durable apart and chained later, and
+    # the chainer takes the device's last sync from a complete pull's event.
+    user_id, device_id = principal.user.id, principal.device.id
     if registration_ids:
-        audit.record([audit.Event("read", principal.user.id, principal.device.id,
-                                  "registration", registration_ids, {"via": "pull"})])
-    if not more:
-        bulk.update(Device.__table__, ("last_sync_at",), "id", [(utcnow(), principal.device.id)])
-    db.session.commit()
+        audit.record_read([audit.Event("read", user_id, device_id, "registration",
+                                       registration_ids, {"via": "pull"})], synced=not more)
+    elif not more:
+        audit.record_read([audit.Event("sync", user_id, device_id)], synced=True)
     reply: dict[str, Any] = {"changes": changes, "cursor": make_cursor(next_seq, scope),
                              "more": more, "remaining": remaining}
     if reset:

@@ -109,6 +109,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     results: list[dict[str, Any]] = []
     events: list[audit.Event] = []
     written: list[tuple[str, str, int]] = []
+    refused: list[str] = []  # records of another team: answered as absent, audited
 
     for op in parsed:
         if not isinstance(op, Op):
@@ -128,6 +129,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         owner = owners.get(op.record_id)
         if owner is not None and owner[0] != user.team_id:
             results.append(_rejected(op, 0, {"record_id": ["not_found"]}, "not_found"))
+            refused.append(op.record_id)
             continue
         if owner is None and user.team_id is None:
             results.append(_rejected(op, 0, {"record_id": ["Alleen leden van een team "
@@ -206,8 +208,12 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         events.append(audit.Event("write", user.id, device.id, "registration",
                                   [w[0] for w in written],
                                   {"ops": [[w[1], w[2]] for w in written]}))
-    audit.record(events)
+    if refused:
+        events.append(audit.Event("refused", user.id, device.id, "registration", refused,
+                                  {"via": "push"}))
+    # The device row before the chain head: every writer takes the two in this order.
     bulk.update(Device.__table__, ("last_sync_at",), "id", [(now, device.id)])
+    audit.record(events)
     db.session.commit()
     return {"results": results, "hlc": str(clock.now())}
 

@@ -319,12 +319,12 @@ def test_reads_and_writes_are_audited_and_chain_verifies(app: Any, agent1: Api,
                                                          agent2: Api) -> None:
     rid = create(agent1)
     agent2.get(f"/api/registrations/{rid}")
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["audit-verify"])  # chains the pending read first
+    assert ok.exit_code == 0, ok.output
     actions = db.session.execute(select(AuditEntry.action, AuditEntry.entity_ids)
                                  .order_by(AuditEntry.id)).all()
     assert ("write", f'["{rid}"]') in actions and ("read", f'["{rid}"]') in actions
-    runner = app.test_cli_runner()
-    ok = runner.invoke(args=["audit-verify"])
-    assert ok.exit_code == 0, ok.output
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "write")
                                ).scalars().first()
     entry.detail = '{"op_id": "vervalst"}'
