@@ -16,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server import audit
 from server.cli import make_user
 from server.exports import bron
 from server.extensions import db
@@ -87,6 +88,7 @@ def read_csv(response: Any) -> list[dict[str, str]]:
 
 def export_audits() -> list[dict[str, Any]]:
     db.session.rollback()
+    audit.chain_pending()  # exports are audited as reads: durable first, chained after
     entries = db.session.execute(
         select(AuditEntry).where(AuditEntry.action == "export").order_by(AuditEntry.id)
     ).scalars().all()
