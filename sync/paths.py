@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 
-_ITEM_KEY = re.compile(r"^([a-z][a-z0-9_]{0,63})\[([A-Za-z0-9_-]{1,64})\]$")
+_ITEM_KEY = re.compile(r"([a-z][a-z0-9_]{0,63})\[([A-Za-z0-9_-]{1,64})\]")
 
 
 def parse_item_key(key: str) -> tuple[str, str] | None:
     """``parties[p1]`` → ``("parties", "p1")``; a scalar name → None."""
     if "[" not in key:
         return None  # a scalar name: skip the pattern (this runs for every key of a push)
-    match = _ITEM_KEY.match(key)
+    match = _ITEM_KEY.fullmatch(key)  # not match with $: that accepts a trailing newline
     return (match[1], match[2]) if match else None
 
 
