@@ -159,24 +159,11 @@ def _merge_valid(record: Record, op: Op, rules: Rules, at: str, limits: Limits) 
     op_set = op.set
     data_keys = [k for k in op_set if k not in _STATUS_KEYS]
     target = op_set.get("status")
+    if target == record.status and len(op_set) == 1:
+        # the current status again, nothing else: accepted, and nothing changes
+        return Outcome(status="applied", record=record)
     if record.status not in EDITABLE_STATUSES:
-        reason = record.status
-        amendment = None
-        if data_keys or "withdraw_reason" in op_set:
-            amendment = {
-                "id": op.op_id,
-                "set": op_set,
-                "author": op.author,
-                "device": op.device,
-                "hlc": str(op.hlc),
-                "at": at,
-                "reason": reason,
-            }
-        label = "goedgekeurd" if reason == "approved" else "ingetrokken"
-        return reject(
-            {"status": [f"De registratie is {label}; de wijziging is bewaard als aanvulling"]},
-            amendment,
-        )
+        return _refuse_closed(record, op, at, bool(data_keys) or "withdraw_reason" in op_set)
     if target is not None and target != record.status and record.status not in _TRANSITIONS[target]:
         return reject({"status": [f"Van status {record.status} kan niet naar {target}"]})
 
@@ -220,6 +207,31 @@ def _merge_valid(record: Record, op: Op, rules: Rules, at: str, limits: Limits) 
         status_change=status_change,
         lost=merger.lost,
     )
+
+
+def _refuse_closed(record: Record, op: Op, at: str, sets_data: bool) -> Outcome:
+    """An op on an approved or withdrawn record: rejected, and the record stays as it is.
+
+    The one exception (DESIGN.md §5): an edit refused only because the record is approved
+    is kept on it as an amendment, so the team leader sees what came in later.
+    """
+    if record.status != "approved":
+        return reject({"status": ["De registratie is ingetrokken; wijzigingen worden niet "
+                                  "meer verwerkt"]})
+    if not sets_data:
+        return reject({"status": ["De registratie is goedgekeurd; de status verandert niet "
+                                  "meer"]})
+    amendment = {
+        "id": op.op_id,
+        "set": op.set,
+        "author": op.author,
+        "device": op.device,
+        "hlc": str(op.hlc),
+        "at": at,
+        "reason": record.status,
+    }
+    return reject({"status": ["De registratie is goedgekeurd; de wijziging is bewaard als "
+                              "aanvulling"]}, amendment)
 
 
 def _size_bound(old: Record, new: Record, growth: int, limits: Limits) -> int:
@@ -591,11 +603,12 @@ class _Merger:
         clash = self._concurrent(related)
         won = not clash or self.op.hlc > self._max_hlc(clash)
         if won:
+            # the tombstone keeps the item's last fields: a client sees what an edit that
+            # wins against the removal would bring back (see _revive_item)
             tomb = {"id": item_id, "removed": True}
             if current_item is not None:
-                self.result.meta["g"][path] = {
-                    k: v for k, v in current_item.items() if k != "id"
-                }
+                tomb.update((k, v) for k, v in current_item.items() if k != "id")
+                tomb["removed"] = True
                 items[index] = tomb  # type: ignore[index]
             else:
                 self._append(group, items, tomb)
@@ -653,12 +666,16 @@ class _Merger:
         path = item_path(group, item_id)
         clash = self._clash(path)
         won = clash is None or self.op.hlc > self._entry_hlc(clash)
-        kept = self.result.meta["g"].get(path, {})
         if won:
+            # the item comes back with its fields at removal (kept in the tombstone, or in
+            # meta["g"] for a tombstone an older engine wrote) and the edit on top
+            legacy = self.result.meta["g"].get(path)
+            kept = {k: v for k, v in items[index].items() if k not in _ITEM_OWN_FIELDS}
+            if legacy:
+                kept = {**legacy, **kept}
+                self.revived_bytes += json_size(legacy)
+                self.result.meta["g"].pop(path)
             items[index] = {"id": item_id, **kept, **fields}
-            if kept:
-                self.revived_bytes += json_size(kept)
-            self.result.meta["g"].pop(path, None)
             self.changes[path] = dict(fields)
             for name in fields:
                 self._touch(item_field_path(group, item_id, name), True)

@@ -135,7 +135,8 @@ def detail(row: Registration) -> dict[str, Any]:
     body = store.row_view(row, names)
     body["history"] = [
         {"rev": r.rev, "author": names.get(r.author_id, ""), "device": r.device_id,
-         "at": iso(r.at), "kind": r.kind, "hlc": r.hlc, "set": r.set}
+         "at": iso(r.at), "kind": r.kind, "hlc": r.hlc, "set": r.set,
+         "op_id": r.op_id, "lost": r.lost or []}
         for r in revisions
     ]
     body["location"] = {"lat": row.lat, "lon": row.lon, "accuracy": row.accuracy,

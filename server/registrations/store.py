@@ -221,6 +221,7 @@ _INSERT_COLUMNS = (
 )
 _REVISION_COLUMNS = (
     "registration_id", "rev", "author_id", "device_id", "at", "hlc", "op_id", "kind", "set",
+    "lost",
 )
 
 
@@ -260,9 +261,9 @@ class Batch:
 
     def revision(self, record_id: str, rev: int, author_id: int, device_id: str | None,
                  at: datetime, hlc: str | None, op_id: str | None, kind: str,
-                 changes_set: dict[str, Any]) -> None:
+                 changes_set: dict[str, Any], lost: list[str] | None = None) -> None:
         self.revisions.append(
-            (record_id, rev, author_id, device_id, at, hlc, op_id, kind, changes_set))
+            (record_id, rev, author_id, device_id, at, hlc, op_id, kind, changes_set, lost))
 
     def flush(self) -> None:
         _add_rd([*self.inserts.values(), *self.updates.values()])

@@ -177,6 +177,13 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
 
         new = outcome.record
         assert new is not None
+        if new is state:
+            # the current status again: accepted, nothing written, no revision
+            result = {"op_id": op.op_id, "record_id": op.record_id, "status": "applied",
+                      "rev": new.rev}
+            remembered[op.op_id] = result
+            results.append(result)
+            continue
         is_new = state is None
         if is_new:
             owners[op.record_id] = owner = (user.team_id, user.id)
@@ -188,7 +195,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
                    outcome.status_change == "submitted")
         # the history keeps all the op set, values that lost on HLC included
         batch.revision(new.id, new.rev, user.id, device.id, now, str(op.hlc), op.op_id, "op",
-                       op.set)
+                       op.set, outcome.lost)
         for sha in op_photos:
             batch.attachment_links.add((new.id, sha))
         result = {"op_id": op.op_id, "record_id": op.record_id, "status": outcome.status,
