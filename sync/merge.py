@@ -429,6 +429,7 @@ class _Merger:
         self.revived_bytes = 0
         self._copied_groups: set[str] = set()
         self._copied_index: set[str] = set()
+        self._open: dict[str, int] | None = None
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -495,18 +496,19 @@ class _Merger:
         from one more device is refused (``conflict_full``).
         """
         conflicts = self.result.conflicts
-        for index, conflict in enumerate(conflicts):
-            if conflict["field"] == field and conflict["status"] == "open":
-                held = conflict["values"]
-                values = list(held)
-                _join(values, current)
-                _join(values, incoming)
-                if len(values) > len(held) and len(values) > self.limits.max_conflict_values:
-                    raise _conflict_full(field, self.limits)
-                updated = {**conflict, "values": values}
-                conflicts[index] = updated
-                self.conflicts.append(updated)
-                return
+        index = self._open_conflicts().get(field)
+        if index is not None:
+            conflict = conflicts[index]
+            held = conflict["values"]
+            values = list(held)
+            _join(values, current)
+            _join(values, incoming)
+            if len(values) > len(held) and len(values) > self.limits.max_conflict_values:
+                raise _conflict_full(field, self.limits)
+            updated = {**conflict, "values": values}
+            conflicts[index] = updated
+            self.conflicts.append(updated)
+            return
         if not opened:
             return
         values = [current]
@@ -520,13 +522,21 @@ class _Merger:
             "status": "open",
             "opened_at": self.at,
         }
+        self._open_conflicts()[field] = len(conflicts)
         conflicts.append(conflict)
         self.conflicts.append(conflict)
 
+    def _open_conflicts(self) -> dict[str, int]:
+        """Field → position of its open conflict, built once per op that meets one."""
+        if self._open is None:
+            conflicts = self.result.conflicts
+            # from the end, so the first open conflict of a field is the one kept
+            self._open = {conflicts[i]["field"]: i for i in range(len(conflicts) - 1, -1, -1)
+                          if conflicts[i]["status"] == "open"}
+        return self._open
+
     def _has_open_conflict(self, field: str) -> bool:
-        conflicts = self.result.conflicts
-        return bool(conflicts) and any(
-            c["field"] == field and c["status"] == "open" for c in conflicts)
+        return bool(self.result.conflicts) and field in self._open_conflicts()
 
     def _group_items(self, group: str) -> list[dict[str, Any]]:
         if group not in self._copied_groups:
