@@ -5,8 +5,14 @@ An op is judged against every change since its ``base_rev``, path by path:
 * a path nobody else touched since ``base_rev`` takes the op's value (the device's own
   earlier edits are sequential, not concurrent);
 * a path another device touched since ``base_rev`` is a conflict: ``data`` keeps the value
-  with the highest HLC and an open conflict lists every concurrent value, so nothing is
-  lost and nothing is overwritten silently.
+  with the highest HLC and an open conflict lists the concurrent values, one per device
+  (its newest; the others stay in the history), so nothing is lost and nothing is
+  overwritten silently.
+
+An op that would cross a bound of ``Limits`` (items per group, values per open conflict,
+size of ``data``) is rejected with the bound as ``reason`` and changes nothing. So is an
+op on a withdrawn record; one on an approved record is kept as an amendment when it sets
+data. Setting the current status again, and nothing else, is accepted and changes nothing.
 
 Status is never merged by HLC: it is a transition checked against the current status.
 Functions here are pure: they return a new ``Record`` and never modify their input.
@@ -295,12 +301,13 @@ def _build_new(
     op: Op, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, Any],
            dict[str, dict[str, int]]] | None:
-    """Data, meta paths and changes of a create; None for a key the direct path leaves alone.
+    """Data, meta paths, changes and item index of a create; None for a key the direct
+    path leaves alone.
 
     Those are the keys whose effect in the general merge depends on earlier keys of the
-    same op: a scalar named like a group, an item key ending in a newline (the pattern's
-    ``$`` accepts one, so two keys can name one item), an item whose fields set ``id``, and
-    an item value that is not a dict.
+    same op (a scalar named like a group, two keys naming one item) and an item value that
+    is not a dict. Item fields ``id`` and ``removed`` were refused by ``_validate``.
+    Raises ``_Breach`` for a group over its limit, at the item the general merge would.
     """
     hlc = op.hlc
     # Every path gets the same entry: device 0 and author 0 (the first in their tables),
@@ -322,8 +329,6 @@ def _build_new(
             changes[key] = value
             meta_f[key] = entry
             continue
-        if key[-1] != "]":
-            return None
         group, item_id = parsed
         items = groups.get(group)
         if items is None:
