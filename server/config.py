@@ -40,6 +40,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # most 100 ops of a few kB each), and every other body (login, review, resolve).
         "PUSH_MAX_BYTES": _int("WIJKPOST_PUSH_MAX_BYTES", 8 * 1024 * 1024),
         "JSON_MAX_BYTES": _int("WIJKPOST_JSON_MAX_BYTES", 64 * 1024),
+        # Bounded work per record (DESIGN.md §8): entries of one list (tombstones count),
+        # values in one open conflict, bytes of a record's data as JSON.
+        "MAX_GROUP_ITEMS": _int("WIJKPOST_MAX_GROUP_ITEMS", 200),
+        "MAX_CONFLICT_VALUES": _int("WIJKPOST_MAX_CONFLICT_VALUES", 16),
+        "MAX_RECORD_BYTES": _int("WIJKPOST_MAX_RECORD_BYTES", 256 * 1024),
         "PULL_MAX_LIMIT": _int("WIJKPOST_PULL_MAX_LIMIT", 1000),
         "RATELIMIT_STORAGE_URI": os.environ.get("WIJKPOST_RATELIMIT_STORAGE", "memory://"),
         "LOGIN_RATE_PER_USER": os.environ.get("WIJKPOST_LOGIN_RATE_USER", "5 per minute"),

@@ -128,6 +128,8 @@ class Revision(db.Model):
     op_id: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))  # op | review | resolve
     set: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # paths of an op whose values lost on HLC (they are in ``set`` and the open conflict)
+    lost: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (UniqueConstraint("registration_id", "rev"),)
 

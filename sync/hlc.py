@@ -3,7 +3,9 @@
 Stamps order by wall-clock milliseconds, then a counter, then the device id, so two
 stamps are never equal unless they come from the same device and tick. A device adopts
 a higher stamp it hears from the server, which keeps causally later edits ordered after
-what they saw even when device clocks disagree.
+what they saw even when device clocks disagree. The server accepts stamps at most
+``MAX_SKEW_MS`` ahead of its wall clock (see ``Clock.clamp``), so neither a device's stamps
+nor the server's own clock run more than that ahead.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_SKEW_MS = 60_000
+_MAX_CLAMPED_NODES = 10_000
 # fullmatch, not ``^…$``: ``$`` also matches before a final newline; ASCII digits only,
 # since ``\d`` takes any script's digits and ``int`` reads them.
 _STAMP = re.compile(r"([0-9]{1,15})-([0-9]{1,9})-([A-Za-z0-9_.:-]{1,64})")
@@ -51,6 +54,7 @@ class Clock:
         self._wall = wall or (lambda: int(time.time() * 1000))
         self._last = HLC(0, 0, node)
         self._lock = threading.Lock()
+        self._clamped: dict[str, HLC] = {}  # node → its last clamped stamp
 
     def now(self) -> HLC:
         with self._lock:
@@ -62,14 +66,32 @@ class Clock:
             return self._last
 
     def clamp(self, remote: HLC) -> HLC:
-        """A stamp too far ahead of our wall clock is pulled back to it.
+        """A stamp more than ``MAX_SKEW_MS`` ahead of our wall clock is pulled back to
+        exactly that bound, keeping its counter and node.
 
         Otherwise one device with its clock set to next year would win every conflict.
+        The bound, not our wall clock, keeps the device's stamps in order: every stamp of
+        it we accepted unchanged was at most at the bound, which only moves up. Stamps
+        clamped within one millisecond of ours would tie (their counters say nothing
+        about each other once their ms are equal): each gets the counter after the
+        previous clamped (or at-the-bound) stamp of its node, so they follow the order
+        they arrive in.
         """
-        wall = self._wall()
-        if remote.ms > wall + MAX_SKEW_MS:
-            return HLC(wall, remote.counter, remote.node)
-        return remote
+        bound = self._wall() + MAX_SKEW_MS
+        if remote.ms < bound:
+            return remote
+        with self._lock:
+            last = self._clamped.get(remote.node)
+            if remote.ms == bound:  # kept, but a clamped stamp in this ms must sort after it
+                stamp = remote if last is None or remote > last else last
+            else:
+                stamp = HLC(bound, remote.counter, remote.node)
+                if last is not None and stamp <= last:
+                    stamp = HLC(last.ms, last.counter + 1, remote.node)
+            if len(self._clamped) >= _MAX_CLAMPED_NODES:
+                self._clamped.clear()  # only ties within one ms need the memory
+            self._clamped[remote.node] = stamp
+            return remote if remote.ms == bound else stamp
 
     def observe(self, remote: HLC) -> HLC:
         """Merge a remote stamp (already clamped) so our next stamp is higher."""

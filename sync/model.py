@@ -17,6 +17,22 @@ EDITABLE_STATUSES = frozenset({"draft", "submitted", "returned"})
 REGISTRATION_STATUSES = ("draft", "submitted", "returned", "approved", "withdrawn")
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one record may hold, so no client can make a merge costly.
+
+    ``max_record_bytes`` is the size of the record's ``data`` as JSON. An op that would
+    cross a bound is rejected and changes nothing.
+    """
+
+    max_group_items: int = 200  # entries of one list, removed ones (tombstones) included
+    max_conflict_values: int = 16  # values in one open conflict, one per device
+    max_record_bytes: int = 256 * 1024
+
+
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(slots=True)
 class Op:
     """One committed edit from a device's outbox."""
@@ -40,9 +56,14 @@ class Record:
     small: ``meta["f"][path] = [hlc ms, hlc counter, device, author, {device: rev}]``
     says who last set a path and at which revision each device last touched it;
     ``meta["d"][device]`` is the last revision each device wrote; ``meta["g"][item
-    path]`` keeps the fields of a removed item so a concurrent edit that wins can bring
-    the whole item back. A path entry is never changed in place (a change replaces it), so
-    one entry may stand for several paths, as the paths of a new record share one.
+    path]`` keeps the fields of an item removed by an older engine (tombstones now keep
+    them themselves). ``meta["i"][group][item id]`` is the item's position in its list
+    (items are only ever appended, so positions never move), which finds an item without
+    walking the list; ``meta["s"]`` is an upper bound of the size of ``data`` as JSON,
+    kept so the size limit needs a full measurement only near the limit. Both may be
+    missing on records written before them; the merge adds them. A path entry is never
+    changed in place (a change replaces it), so one entry may stand for several paths, as
+    the paths of a new record share one.
     """
 
     id: str
@@ -51,7 +72,7 @@ class Record:
     rev: int = 0
     data: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(
-        default_factory=lambda: {"n": [], "a": [], "f": {}, "d": {}, "g": {}})
+        default_factory=lambda: {"n": [], "a": [], "f": {}, "d": {}, "g": {}, "i": {}, "s": 2})
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     amendments: list[dict[str, Any]] = field(default_factory=list)
     review: dict[str, Any] | None = None
@@ -59,7 +80,13 @@ class Record:
 
 @dataclass(slots=True)
 class Outcome:
-    """What applying one op did. ``record`` is the new state (None when rejected)."""
+    """What applying one op did. ``record`` is the new state (None when rejected).
+
+    ``reason`` names why an op was rejected when a client may act on it
+    (``too_many_items``, ``conflict_full``, ``record_too_large``); ``lost`` lists the
+    paths the op set whose value lost on HLC to a concurrent one (it is kept in the
+    history and in the open conflict).
+    """
 
     status: Status
     record: Record | None = None
@@ -68,6 +95,8 @@ class Outcome:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     amendment: dict[str, Any] | None = None
     status_change: str | None = None
+    reason: str | None = None
+    lost: list[str] = field(default_factory=list)
 
 
 class Rules(Protocol):

@@ -78,8 +78,10 @@ def readable(principal: Principal, row: Registration | None, record_id: str,
     return row
 
 
-def _load(record_id: str) -> Registration | None:
-    return db.session.get(Registration, record_id.lower()[:36])
+def _load(record_id: str, for_update: bool = False) -> Registration | None:
+    """The row; ``for_update`` locks it for a decision (PostgreSQL: a push to the same
+    record waits, SQLite's write lock already serialises them)."""
+    return db.session.get(Registration, record_id.lower()[:36], with_for_update=for_update)
 
 
 @blp.route("/registrations", methods=["GET"])
@@ -149,7 +151,8 @@ def detail(row: Registration) -> dict[str, Any]:
     body = store.row_view(row, names)
     body["history"] = [
         {"rev": r.rev, "author": names.get(r.author_id, ""), "device": r.device_id,
-         "at": iso(r.at), "kind": r.kind, "hlc": r.hlc, "set": r.set}
+         "at": iso(r.at), "kind": r.kind, "hlc": r.hlc, "set": r.set,
+         "op_id": r.op_id, "lost": r.lost or []}
         for r in revisions
     ]
     body["location"] = {"lat": row.lat, "lon": row.lon, "accuracy": row.accuracy,
@@ -194,7 +197,7 @@ def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
 def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[no-untyped-def]
     """Approve, or return with a comment; made on ``rev``, 409 when that is stale."""
     principal = current()
-    row = readable(principal, _load(record_id), record_id, "review")
+    row = readable(principal, _load(record_id, True), record_id, "review")
     if body["decision"] == "approve" and row.created_by_id == principal.user.id:
         # Four eyes: another teamleider of the team, or its substitute, approves. Returning
         # is no approval, so the author may still send their own registration back.
@@ -219,7 +222,7 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
 def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  # type: ignore[no-untyped-def]
     """Settle an open conflict with the chosen value (one of the values, or a new one)."""
     principal = current()
-    row = readable(principal, _load(record_id), record_id, "resolve")
+    row = readable(principal, _load(record_id, True), record_id, "resolve")
     record = store.to_record(row)
     conflict = next((c for c in record.conflicts if c["id"] == conflict_id), None)
     if conflict is None:

@@ -53,10 +53,20 @@ _STATE_SQL = (f"SELECT {', '.join(c.key for c in _STATE_COLUMNS)} FROM registrat
 
 
 def load_states(ids: Iterable[str]) -> dict[str, Stored]:
-    ids = list(ids)
+    """The records ``ids`` for a merge, locked until commit.
+
+    SQLite's write lock already serialises writers; on PostgreSQL two pushes to one record
+    from different devices would otherwise merge into the same old state and write the
+    same rev. Rows are locked in id order, as every writer locks them, so two pushes over
+    overlapping records cannot deadlock.
+    """
+    ids = sorted(ids)
     if not ids:
         return {}
-    found = bulk.rows(_STATE_SQL + bulk.in_list(len(ids)), ids, _STATE_COLUMNS)
+    sql = _STATE_SQL + bulk.in_list(len(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        sql += " ORDER BY id FOR UPDATE"
+    found = bulk.rows(sql, ids, _STATE_COLUMNS)
     return {
         row[0]: Stored(Record(*row[:9]), row[9], row[10], row[11])
         for row in found
@@ -221,6 +231,7 @@ _INSERT_COLUMNS = (
 )
 _REVISION_COLUMNS = (
     "registration_id", "rev", "author_id", "device_id", "at", "hlc", "op_id", "kind", "set",
+    "lost",
 )
 
 
@@ -260,9 +271,9 @@ class Batch:
 
     def revision(self, record_id: str, rev: int, author_id: int, device_id: str | None,
                  at: datetime, hlc: str | None, op_id: str | None, kind: str,
-                 changes_set: dict[str, Any]) -> None:
+                 changes_set: dict[str, Any], lost: list[str] | None = None) -> None:
         self.revisions.append(
-            (record_id, rev, author_id, device_id, at, hlc, op_id, kind, changes_set))
+            (record_id, rev, author_id, device_id, at, hlc, op_id, kind, changes_set, lost))
 
     def flush(self) -> None:
         _add_rd([*self.inserts.values(), *self.updates.values()])

@@ -11,6 +11,7 @@ import hashlib
 import re
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import text
 
 from server import access, audit, bulk
@@ -20,15 +21,19 @@ from server.models import Device, ProcessedOp, utcnow
 from server.registrations import store, validation
 from sync.hlc import HLC, Clock
 from sync.merge import apply_op, check_op
-from sync.model import Op, Record
+from sync.model import Limits, Op, Record
 
-# Matched with fullmatch: ``$`` would also accept a final newline.
-_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+# Matched with fullmatch: ``$`` would also accept a final newline. Op and record ids are
+# UUIDs alike (PROTOCOL.md §4).
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _OP_KEYS = frozenset({"op_id", "record_id", "type", "base_rev", "set", "hlc"})
 WRITER_ROLES = ("agent", "teamleider")
-# Results a retry could change: not remembered, so the same op_id may come again.
-_RETRYABLE = frozenset({"missing_attachment", "not_found"})
+# Results a retry could change: not remembered, so the same op_id may come again. An open
+# conflict that is full empties when a team leader resolves it, and a record too large
+# shrinks when a text is shortened; a group never loses entries (tombstones stay), so
+# too_many_items is final.
+_RETRYABLE = frozenset({"missing_attachment", "not_found", "conflict_full",
+                        "record_too_large"})
 _TYPES = frozenset(validation.registration_types())
 
 
@@ -41,7 +46,7 @@ def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any
     if not _OP_KEYS.issuperset(raw):
         errors.update({k: ["Onbekend veld"] for k in sorted(set(raw) - _OP_KEYS)})
     op_id, record_id = raw.get("op_id"), raw.get("record_id")
-    if not isinstance(op_id, str) or not _ID.fullmatch(op_id):
+    if not isinstance(op_id, str) or not _UUID.fullmatch(op_id):
         errors["op_id"] = ["op_id moet een UUID zijn"]
     if not isinstance(record_id, str) or not _UUID.fullmatch(record_id):
         errors["record_id"] = ["record_id moet een UUID zijn"]
@@ -76,8 +81,16 @@ def _lock_device(device_id: str) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
+def limits() -> Limits:
+    config = current_app.config
+    return Limits(max_group_items=config["MAX_GROUP_ITEMS"],
+                  max_conflict_values=config["MAX_CONFLICT_VALUES"],
+                  max_record_bytes=config["MAX_RECORD_BYTES"])
+
+
 def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, Any]:
     user, device = principal.user, principal.device
+    bounds = limits()
     parsed = [parse_op(raw, principal, clock) for raw in raw_ops]
     ops = [p for p in parsed if isinstance(p, Op)]
     if ops:
@@ -110,6 +123,9 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     events: list[audit.Event] = []
     written: list[tuple[str, str, int]] = []
     refused: list[str] = []  # records of another team: answered as absent, audited
+    # record id → position in results of its last merged/conflict result: that one alone
+    # carries the record, in its state after the whole push
+    full: dict[str, int] = {}
 
     for op in parsed:
         if not isinstance(op, Op):
@@ -143,10 +159,11 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
                 {"missing_attachment": sorted(missing)}, "missing_attachment"))
             continue
 
-        outcome = apply_op(state, op, validation, at, checked[id(op)])
+        outcome = apply_op(state, op, validation, at, checked[id(op)], bounds)
         if outcome.status == "rejected":
             rev = state.rev if state else 0
-            reason = "not_found" if outcome.errors.get("record_id") == ["not_found"] else None
+            reason = outcome.reason or (
+                "not_found" if outcome.errors.get("record_id") == ["not_found"] else None)
             result = _rejected(op, rev, outcome.errors, reason)
             if outcome.amendment is not None and state is not None:
                 state = _with_amendment(state, outcome.amendment)
@@ -167,6 +184,13 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
 
         new = outcome.record
         assert new is not None
+        if new is state:
+            # the current status again: accepted, nothing written, no revision
+            result = {"op_id": op.op_id, "record_id": op.record_id, "status": "applied",
+                      "rev": new.rev}
+            remembered[op.op_id] = result
+            results.append(result)
+            continue
         is_new = state is None
         if is_new:
             owners[op.record_id] = owner = (user.team_id, user.id)
@@ -176,11 +200,9 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         location_key = store.LOCATION_FIELDS.get(new.type, "location")
         batch.save(new, owner[0], owner[1], now, is_new, location_key in op.set,
                    outcome.status_change == "submitted")
-        changed = outcome.changes  # the outcome's own dict: nothing else keeps it
-        if outcome.status_change:
-            changed["status"] = outcome.status_change
+        # the history keeps all the op set, values that lost on HLC included
         batch.revision(new.id, new.rev, user.id, device.id, now, str(op.hlc), op.op_id, "op",
-                       changed)
+                       op.set, outcome.lost)
         for sha in op_photos:
             batch.attachment_links.add((new.id, sha))
         result = {"op_id": op.op_id, "record_id": op.record_id, "status": outcome.status,
@@ -189,14 +211,20 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
             result["conflicts"] = [c["id"] for c in outcome.conflicts]
         remembered[op.op_id] = result
         if outcome.status in ("merged", "conflict"):
-            # The full record lets the device advance its base_rev (not remembered: a
-            # duplicate answer repeats the result, and the next pull brings the record).
-            if owner[1] not in names:
-                names.update(store.usernames([owner[1]]))
-            result = {**result, "record": store.view(
-                new, owner[0], names.get(owner[1], ""), created[op.record_id], now)}
+            full[op.record_id] = len(results)
         results.append(result)
         written.append((op.record_id, op.op_id, new.rev))
+
+    # The full record lets the device advance its base_rev; once per record, or 500 ops on
+    # one record would send it 500 times. Not remembered: a duplicate answer repeats the
+    # result, and the next pull brings the record.
+    missing_names = {owners[rid][1] for rid in full} - names.keys()
+    if missing_names:
+        names.update(store.usernames(missing_names))
+    for record_id, position in full.items():
+        team_id, owner_id = owners[record_id]
+        results[position] = {**results[position], "record": store.view(
+            states[record_id], team_id, names.get(owner_id, ""), created[record_id], now)}
 
     batch.flush()
     bulk.insert(ProcessedOp.__table__,

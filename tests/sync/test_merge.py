@@ -139,7 +139,8 @@ def test_item_removal_leaves_tombstone(base: Record) -> None:
     a = Device("A")
     _, r2 = run(base, a.op({"parties[p1]": {"plate": "AB"}}, 1))
     _, r3 = run(r2, a.op({"parties[p1]": None}, 2))
-    assert r3.data["parties"] == [{"id": "p1", "removed": True}]
+    # the tombstone keeps the item's last fields
+    assert r3.data["parties"] == [{"id": "p1", "removed": True, "plate": "AB"}]
 
 
 def test_item_removal_against_concurrent_edit_is_conflict_newest_wins(base: Record) -> None:

@@ -162,7 +162,8 @@ def _survives(key: str, value: Any, row: Registration, history: list[dict[str, A
         return True
     if value is None and "[" in key:  # removing an item that was already a tombstone
         group, item_id = key[:-1].split("[")
-        if {"id": item_id, "removed": True} in row.data.get(group, []):
+        if any(item["id"] == item_id and item.get("removed")
+               for item in row.data.get(group, [])):
             return True
     if isinstance(value, dict):
         # an item edit: each field in a revision or a conflict on that item field

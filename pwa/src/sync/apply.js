@@ -20,10 +20,12 @@ export function applySet(record, set) {
       const list = Array.isArray(data[item.group]) ? [...data[item.group]] : [];
       const index = list.findIndex((entry) => entry && entry.id === item.id);
       if (value === null) {
-        const tombstone = { id: item.id, removed: true };
-        if (index >= 0) list[index] = tombstone; else list.push(tombstone);
+        // A tombstone keeps the item's last fields (PROTOCOL.md): removing one again changes nothing.
+        if (index < 0) list.push({ id: item.id, removed: true });
+        else if (!list[index].removed) list[index] = { ...list[index], id: item.id, removed: true };
       } else if (index >= 0) {
-        const old = list[index].removed ? { id: item.id } : list[index];
+        // An edit of a removed item brings it back with its last fields and the edit on top.
+        const { removed, ...old } = list[index];
         list[index] = { ...old, ...value, id: item.id };
       } else {
         list.push({ ...value, id: item.id });
