@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app server
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-api test-e2e lint bench pwa clean
+.PHONY: run test test-api test-e2e lint bench pwa clean conformance
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +36,11 @@ test: $(STAMP) pwa lint
 # The API and sync tests alone, e.g. against PostgreSQL: make test-api DATABASE_URL=...
 test-api: $(STAMP)
 	$(VENV)/bin/pytest tests/unit tests/api tests/sync
+
+# The protocol conformance suite against any server with the demo logins:
+# make conformance URL=https://wijkpost.example   (without URL it starts the app itself)
+conformance: $(STAMP)
+	WIJKPOST_CONFORMANCE_URL=$(URL) $(VENV)/bin/pytest tests/protocol
 
 # The CouchDB-style baseline (bench/couch) loads LevelDB from the prebuilt binary in its
 # package: no install script needs to run.
