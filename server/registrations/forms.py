@@ -451,9 +451,16 @@ GTPA = FormDef("gtpa", "Geweld tegen/door politieambtenaren", (
 FORMS: tuple[FormDef, ...] = (VOR, PDO, GTPA)
 FORMS_BY_TYPE: dict[str, FormDef] = {form.type: form for form in FORMS}
 
+# Set together with a status, never on the form itself: a withdrawal carries its reason.
+STATUS_FIELDS = (
+    {"name": "withdraw_reason", "label": "Reden van intrekken", "kind": "textarea",
+     "required_with": "withdrawn", "min_length": 1, "max_length": 1000},
+)
+
 _DOCUMENT: dict[str, Any] = {
     "schema_version": FORMS_SCHEMA_VERSION,
     "forms": [form.to_json() for form in FORMS],
+    "status_fields": list(STATUS_FIELDS),
 }
 
 

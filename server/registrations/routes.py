@@ -64,7 +64,14 @@ class ResolveSchema(Schema):
 @require_auth()
 def forms():  # type: ignore[no-untyped-def]
     """The fields of every registration type, for the app to render and validate."""
-    return forms_document()
+    document = forms_document()
+    config = current_app.config
+    # What a client should respect before it sends (PROTOCOL.md §3).
+    document["limits"] = {"max_ops_per_push": config["PUSH_MAX_OPS"],
+                          "max_group_items": config["MAX_GROUP_ITEMS"],
+                          "max_conflict_values": config["MAX_CONFLICT_VALUES"],
+                          "max_record_bytes": config["MAX_RECORD_BYTES"]}
+    return document
 
 
 def readable(principal: Principal, row: Registration | None, record_id: str,

@@ -27,7 +27,10 @@ def base_url() -> Iterator[str]:
         yield URL
         return
     tmp = tempfile.mkdtemp(prefix="wijkpost-protocol-")
-    srv = Server(tmp, pwa=False)
+    # Small limits, so the limit rules can be shown with a few devices (PROTOCOL.md §3).
+    srv = Server(tmp, pwa=False, env={"WIJKPOST_MAX_GROUP_ITEMS": "5",
+                                      "WIJKPOST_MAX_CONFLICT_VALUES": "3",
+                                      "WIJKPOST_MAX_RECORD_BYTES": "16384"})
     srv.start()
     yield srv.url
     srv.stop()
