@@ -9,11 +9,17 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
-from server import config, files, jsonbody, sqlite, transactions
+from server import api_docs, config, files, jsonbody, sqlite, transactions
 from server.auth import devicekeys
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
 from sync.hlc import Clock
+
+
+class WijkpostApi(Api):
+    """flask-smorest's Api, documenting errors with the body the server sends."""
+
+    ERROR_SCHEMA = api_docs.ErrorSchema
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -58,7 +64,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     app.extensions["wijkpost_clock"] = Clock("server")
 
-    api = Api(app, spec_kwargs={"info": {"description": "Wijkpost sync-API"}})
+    api = WijkpostApi(app, spec_kwargs={"info": {"description": "Wijkpost sync-API"},
+                                        "extra_plugins": [api_docs.ResponsesPlugin()]})
     from server.attachments.routes import blp as attachments_blp
     from server.auth.routes import blp as auth_blp
     from server.exports.routes import blp as exports_blp

@@ -9,6 +9,11 @@ some); envelopes and errors do not.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+from typing import Any
+
+from apispec import APISpec, BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from sync.model import REGISTRATION_STATUSES
@@ -188,3 +193,112 @@ class FormsReply(Open):
     schema_version = fields.Integer(required=True)
     forms = fields.List(fields.Dict(), required=True)
     limits = fields.Dict(required=True)
+
+
+class Person(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+
+
+class SubstituteReviewer(Person):
+    team = fields.Nested(TeamRef, required=True)
+
+
+class TeamEntry(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    leaders = fields.List(fields.Nested(Person), required=True)
+    substitute = fields.Nested(SubstituteReviewer, required=True, allow_none=True)
+
+
+class TeamsReply(Schema):
+    teams = fields.List(fields.Nested(TeamEntry), required=True)
+
+
+class VapidKeyReply(Schema):
+    public_key = fields.String(required=True)
+
+
+class SubscriptionReply(Schema):
+    subscribed = fields.Boolean(required=True)
+    created_at = fields.DateTime(allow_none=True)
+
+
+# -- what each operation answers ------------------------------------------------------------
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+PHOTO = {"image/jpeg": _BINARY, "image/png": _BINARY, "image/webp": _BINARY}
+EXPORT = {"text/csv": _BINARY, "application/zip": _BINARY,
+          "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}
+
+# (method, path) → {status: schema (JSON) or a content map}. Every operation must have a
+# row: ResponsesPlugin refuses to document one without it.
+SUCCESS: dict[tuple[str, str], dict[int, Any]] = {
+    ("POST", "/api/auth/login"): {200: LoginReply},
+    ("POST", "/api/auth/logout"): {200: OkReply},
+    ("GET", "/api/me"): {200: MeReply},
+    ("GET", "/api/devices"): {200: DevicesReply},
+    ("POST", "/api/devices/{device_id}/revoke"): {200: DeviceSchema},
+    ("GET", "/api/forms"): {200: FormsReply},
+    ("GET", "/api/registrations"): {200: ListReply},
+    ("GET", "/api/registrations/{record_id}"): {200: DetailSchema},
+    ("POST", "/api/registrations/{record_id}/review"): {200: DetailSchema},
+    ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"):
+        {200: DetailSchema},
+    ("POST", "/api/sync/push"): {200: PushReply},
+    ("GET", "/api/sync/pull"): {200: PullReply},
+    ("PUT", "/api/attachments/{sha256}"): {200: AttachmentReply, 201: AttachmentReply},
+    ("GET", "/api/attachments/{sha256}"): {200: PHOTO},
+    ("GET", "/api/teams"): {200: TeamsReply},
+    ("PUT", "/api/teams/{team_id}/substitute"): {200: TeamEntry},
+    ("GET", "/api/export"): {200: EXPORT},
+    ("GET", "/api/push/vapid-public-key"): {200: VapidKeyReply},
+    ("GET", "/api/push/subscriptions"): {200: SubscriptionReply},
+    ("POST", "/api/push/subscriptions"): {201: SubscriptionReply},
+    ("DELETE", "/api/push/subscriptions"): {200: SubscriptionReply},
+}
+
+# Errors every operation may answer; then those of some operations only.
+_COMMON_ERRORS = (400, 401, 403, 413, 422)
+_MORE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("POST", "/api/auth/login"): (429, 503),
+    ("POST", "/api/registrations/{record_id}/review"): (409,),
+    ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"): (409,),
+    ("PUT", "/api/attachments/{sha256}"): (415,),
+    ("GET", "/api/export"): (405, 429),
+    ("GET", "/api/push/vapid-public-key"): (503,),
+    ("POST", "/api/push/subscriptions"): (409, 503),
+}
+
+
+class ResponsesPlugin(BasePlugin):
+    """Documents each operation's answers from SUCCESS and its errors (as ErrorSchema)."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        self.spec = spec
+
+    def _schema(self, schema: type[Schema]) -> dict[str, Any]:
+        # The marshmallow plugin registers it (and what it nests) once, and gives the ref.
+        plugin = next(p for p in self.spec.plugins if isinstance(p, MarshmallowPlugin))
+        return plugin.converter.resolve_nested_schema(schema)  # type: ignore[union-attr]
+
+    def operation_helper(self, path: str | None = None,
+                         operations: dict[str, dict[str, Any]] | None = None,
+                         **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            key = (method.upper(), path or "")
+            if key not in SUCCESS:
+                raise KeyError(f"{key}: document its answer in server/api_docs.SUCCESS")
+            responses = operation.setdefault("responses", {})
+            for status, answer in SUCCESS[key].items():
+                content = ({"application/json": {"schema": self._schema(answer)}}
+                           if isinstance(answer, type) else answer)
+                responses[str(status)] = {"description": HTTPStatus(status).phrase,
+                                          "content": content}
+            errors = _COMMON_ERRORS + _MORE_ERRORS.get(key, ())
+            if "{" in (path or ""):
+                errors += (404,)
+            for status in errors:
+                responses.setdefault(str(status), HTTPStatus(status).name)
+            responses.pop("default", None)
