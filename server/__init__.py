@@ -48,12 +48,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["wijkpost_clock"] = Clock("server")
 
     api = Api(app, spec_kwargs={"info": {"description": "Wijkpost sync-API"}})
+    from server.areas.routes import blp as areas_blp
     from server.attachments.routes import blp as attachments_blp
     from server.auth.routes import blp as auth_blp
+    from server.briefing.routes import blp as briefing_blp
+    from server.notices.routes import blp as notices_blp
     from server.registrations.routes import blp as registrations_blp
     from server.sync_api.routes import blp as sync_blp
 
-    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp):
+    for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, areas_blp,
+                      notices_blp, briefing_blp):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 

@@ -85,6 +85,14 @@ def rows(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
     return _read(dialect, cursor.fetchall(), columns)
 
 
+def rows_many(sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` once per parameter tuple in one ``executemany`` (values as given)."""
+    if not params:
+        return
+    dialect, cursor = _cursor()
+    cursor.executemany(_adapt(dialect, sql), [tuple(p) for p in params])
+
+
 def read_apart(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
                ) -> list[tuple[Any, ...]]:
     """``rows`` of a query run on a pooled connection of its own, outside the session's

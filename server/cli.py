@@ -126,11 +126,16 @@ def register_cli(app: Flask) -> None:
     def run_jobs_command() -> None:
         """Run every due job once and exit (for cron and tests)."""
         click.echo(f"purge-expired: {purge_expired()} registraties verwijderd.")
+        from server.hotspots import compute_hotspots
+
+        tally = compute_hotspots()
+        click.echo(f"hotspots: {tally['created']} nieuw, {tally['changed']} gewijzigd, "
+                   f"{tally['removed']} verdwenen.")
 
 
 def purge_expired() -> int:
     """Delete registrations whose retention ended; their ids go to the change log."""
-    from server import changes
+    from server import changes, spatial
     from server.models import RegistrationAttachment, Revision
 
     days = current_app.config["RETENTION_DAYS_REGISTRATIONS"]
@@ -145,6 +150,7 @@ def purge_expired() -> int:
     db.session.execute(delete(RegistrationAttachment).where(
         RegistrationAttachment.registration_id.in_(ids)))
     db.session.execute(delete(Registration).where(Registration.id.in_(ids)))
+    spatial.unindex_registrations(ids)
     changes.mark(("registration", r.id, r.team_id, True) for r in rows)
     audit.record([audit.Event("purge", None, None, "registration", ids)])
     db.session.commit()

@@ -40,6 +40,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # SQLite: checkpoint the write-ahead log in a thread, off the request path.
         "SQLITE_CHECKPOINT_THREAD": os.environ.get("WIJKPOST_SQLITE_CHECKPOINT_THREAD",
                                                    "1") == "1",
+        # Briefings, areas, hotspots (see README: Configuration)
+        "BRIEFING_MAX_ITEMS": _int("WIJKPOST_BRIEFING_MAX_ITEMS", 50),
+        "BRIEFING_RADIUS_M": _int("WIJKPOST_BRIEFING_RADIUS_M", 500),
+        "BRIEFING_DAYS": _int("WIJKPOST_BRIEFING_DAYS", 14),
+        "AREA_MAX_VERTICES": _int("WIJKPOST_AREA_MAX_VERTICES", 5000),
+        "HOTSPOT_DAYS": _int("WIJKPOST_HOTSPOT_DAYS", 28),
+        "HOTSPOT_EPS_M": _int("WIJKPOST_HOTSPOT_EPS_M", 150),
+        "HOTSPOT_MIN_COUNT": _int("WIJKPOST_HOTSPOT_MIN_COUNT", 5),
         "BEHIND_PROXY": os.environ.get("WIJKPOST_BEHIND_PROXY", "") == "1",
         "API_TITLE": "Wijkpost",
         "API_VERSION": "1",
