@@ -24,7 +24,7 @@ import shapely
 from flask import current_app
 from sqlalchemy import select
 
-from server import bulk, changes
+from server import changes
 from server.extensions import db
 from server.models import Hotspot, Registration, aware, iso, utcnow
 
@@ -81,12 +81,11 @@ def dbscan(xy: np.ndarray, eps: float, min_samples: int) -> list[list[int]]:
 
 
 def _recent(cutoff: datetime) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
-    rows = bulk.rows(
-        "SELECT id, team_id, type, lat, lon, rd_x, rd_y, created_at FROM registrations "
-        "WHERE created_at >= ? AND rd_x IS NOT NULL AND status <> 'withdrawn' ORDER BY id",
-        (cutoff,), (Registration.id, Registration.team_id, Registration.type,
-                    Registration.lat, Registration.lon, Registration.rd_x,
-                    Registration.rd_y, Registration.created_at))
+    r = Registration
+    rows = db.session.execute(
+        select(r.id, r.team_id, r.type, r.lat, r.lon, r.rd_x, r.rd_y, r.created_at)
+        .where(r.created_at >= cutoff, r.rd_x.is_not(None), r.status != "withdrawn")
+        .order_by(r.id)).all()
     grouped: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
     for row in rows:
         grouped.setdefault((row[1], row[2]), []).append(row)

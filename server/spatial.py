@@ -160,7 +160,7 @@ def registrations_near(x: float, y: float, lat: float, lon: float, radius_m: flo
             "SELECT registration_id FROM rtree_registrations WHERE min_x <= ? AND max_x >= ? "
             "AND min_y <= ? AND max_y >= ? AND team_id = ? AND created_jd >= julianday(?)",
             (x + reach, x - reach, y + reach, y - reach, team_id,
-             since.strftime("%Y-%m-%d %H:%M:%f")))]
+             since.strftime("%Y-%m-%d %H:%M:%S.%f")))]
     if kind == "postgis":
         return [r[0] for r in bulk.rows(
             "SELECT id FROM registrations WHERE ST_DWithin(geog, "

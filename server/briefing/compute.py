@@ -16,7 +16,7 @@ from geopy.distance import geodesic
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from server import bulk, hotspots, spatial
+from server import hotspots, spatial
 from server.areas import store as areas
 from server.extensions import db
 from server.geo import to_rd_many
@@ -110,9 +110,7 @@ def _registrations(team_id: int, x: float, y: float, here: tuple[float, float],
     ids = spatial.registrations_near(x, y, *here, limits.radius_m, team_id, since)
     if not ids:
         return []
-    rows = bulk.rows(
-        "SELECT id, type, status, lat, lon, created_at, team_id FROM registrations "
-        "WHERE id IN " + bulk.in_list(len(ids)), ids, _REG_COLUMNS)
+    rows = db.session.execute(select(*_REG_COLUMNS).where(Registration.id.in_(ids))).all()
     items = []
     for rid, rtype, status, lat, lon, created_at, row_team in rows:
         if row_team != team_id or lat is None or aware(created_at) < since:
