@@ -55,11 +55,15 @@ def make_user(username: str, role: str, password: str, team: str | None = None,
 
 
 def seed_demo() -> bool:
-    """A demo team for a first look; False when the database already has users."""
+    """Demo teams with their wijken in Utrecht, areas of attention and notices, for a first
+    look; False when the database already has users."""
     if db.session.execute(select(User.id).limit(1)).first():
         return False
-    for username, name, role, team in DEMO_USERS:
-        make_user(username, role, DEMO_PASSWORD, team, name)
+    made = {username: make_user(username, role, DEMO_PASSWORD, team, name)
+            for username, name, role, team in DEMO_USERS}
+    from server import demo_geo
+
+    demo_geo.seed(made["beheer1"].id)
     db.session.commit()
     return True
 

@@ -157,3 +157,22 @@ def test_teamless_area_reaches_every_team_by_pull(beheerder: Api, agent1: Api,
     # a fresh device of team Centrum ends with the area, whatever rows came before
     final = agent1.pull_all()["changes"]
     assert final[-1]["op"] == "upsert" and final[-1]["record"]["properties"]["team"]
+
+
+def test_seed_demo_ships_utrecht(app: Any) -> None:
+    from server.cli import DEMO_PASSWORD, seed_demo
+
+    assert seed_demo()
+    areas = db.session.execute(select(Area)).scalars().all()
+    assert {(a.name, a.kind) for a in areas} >= {("Centrum", "wijk"), ("Noord", "wijk")}
+    assert sum(a.kind == "attention" for a in areas) >= 3
+    client = app.test_client()
+    login = client.post("/api/auth/login", json={"username": "agent1", "password":
+                                                 DEMO_PASSWORD, "device_name": "demo"})
+    agent = Api(client, login.get_json())
+    # on the Neude: its area of attention and the notice for it
+    items = agent.get("/api/briefing?lat=52.0930&lon=5.1195").get_json()["items"]
+    assert {(i["kind"], i["title"]) for i in items} == {
+        ("area", "Neude en Janskerkhof"), ("notice", "Extra toezicht uitgaansavond")}
+    pulled = {c["entity"] for c in agent.pull_all()["changes"]}
+    assert pulled == {"area", "notice"}
