@@ -53,11 +53,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from server.auth.routes import blp as auth_blp
     from server.briefing.routes import blp as briefing_blp
     from server.notices.routes import blp as notices_blp
+    from server.pdok import blp as pdok_blp
     from server.registrations.routes import blp as registrations_blp
     from server.sync_api.routes import blp as sync_blp
 
     for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, areas_blp,
-                      notices_blp, briefing_blp):
+                      notices_blp, briefing_blp, pdok_blp):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 

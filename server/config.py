@@ -48,6 +48,19 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "HOTSPOT_DAYS": _int("WIJKPOST_HOTSPOT_DAYS", 28),
         "HOTSPOT_EPS_M": _int("WIJKPOST_HOTSPOT_EPS_M", 150),
         "HOTSPOT_MIN_COUNT": _int("WIJKPOST_HOTSPOT_MIN_COUNT", 5),
+        # Map tiles and addresses through the server, from PDOK
+        "TILE_URL": os.environ.get("WIJKPOST_TILE_URL") or
+        "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/"
+        "{z}/{x}/{y}.png",
+        "GEOCODE_URL": os.environ.get("WIJKPOST_GEOCODE_URL") or
+        "https://api.pdok.nl/bzk/locatieserver/search/v3_1/reverse",
+        "PDOK_TIMEOUT_S": float(os.environ.get("WIJKPOST_PDOK_TIMEOUT_S") or 2),
+        "TILE_MIN_ZOOM": _int("WIJKPOST_TILE_MIN_ZOOM", 6),
+        "TILE_MAX_ZOOM": _int("WIJKPOST_TILE_MAX_ZOOM", 19),
+        "TILE_CACHE_DIR": os.environ.get("WIJKPOST_TILE_CACHE_DIR")
+        or os.path.join(instance_path, "tiles"),
+        "TILE_CACHE_MB": _int("WIJKPOST_TILE_CACHE_MB", 200),
+        "TILE_CACHE_DAYS": _int("WIJKPOST_TILE_CACHE_DAYS", 30),
         "BEHIND_PROXY": os.environ.get("WIJKPOST_BEHIND_PROXY", "") == "1",
         "API_TITLE": "Wijkpost",
         "API_VERSION": "1",
