@@ -28,7 +28,7 @@ def _visible(principal: Principal) -> Any:
 
 
 def _get(principal: Principal, area_id: int) -> Area:
-    area = db.session.get(Area, area_id)
+    area = db.session.get(Area, area_id) if 0 < area_id < 2**31 else None
     if area is None or (principal.user.role != "beheerder"
                         and area.team_id not in (None, principal.user.team_id)):
         raise ApiError(404, message="Gebied niet gevonden")

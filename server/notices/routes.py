@@ -35,7 +35,7 @@ def _admin(principal: Principal) -> bool:
 
 
 def _get(principal: Principal, notice_id: int) -> tuple[Notice, set[int]]:
-    notice = db.session.get(Notice, notice_id)
+    notice = db.session.get(Notice, notice_id) if 0 < notice_id < 2**31 else None
     teams = store.teams_by_notice([notice_id])[notice_id] if notice else set()
     if notice is None or not (_admin(principal) or principal.user.team_id in teams):
         raise ApiError(404, message="Mededeling niet gevonden")

@@ -123,7 +123,8 @@ def _place(body: dict[str, Any]) -> dict[str, Any]:
     if area_id is not None:
         if radius is not None:
             raise InputError("radius_m", "radius_m hoort alleen bij point")
-        area = db.session.get(Area, area_id) if type(area_id) is int else None
+        known = type(area_id) is int and 0 < area_id < 2**31
+        area = db.session.get(Area, area_id) if known else None
         if area is None:
             raise InputError("area_id", "Dit gebied bestaat niet")
         return {"area_id": area.id, "lat": None, "lon": None, "radius_m": None}

@@ -160,3 +160,12 @@ def test_ending_a_notice(beheerder: Api, agent1: Api) -> None:
     assert agent1.get("/api/notices?active=1").get_json()["items"] == []
     [ended] = agent1.pull_all(cursor)["changes"]
     assert ended["op"] == "upsert" and ended["record"]["valid_until"] <= iso()
+
+
+def test_ids_out_of_range_are_404(beheerder: Api, agent1: Api) -> None:
+    huge = 2**40
+    assert agent1.get(f"/api/notices/{huge}").status_code == 404
+    assert agent1.get(f"/api/areas/{huge}").status_code == 404
+    response = beheerder.post("/api/notices", json={**point_notice(), "point": None,
+                                                    "radius_m": None, "area_id": huge})
+    assert response.status_code == 422 and "area_id" in response.get_json()["errors"]

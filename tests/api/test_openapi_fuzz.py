@@ -12,9 +12,10 @@ from tests.conftest import Api
 
 
 def test_no_endpoint_answers_500(app: Any, leider: Api) -> None:
-    # Logout and revoke would end the fuzzer's own session; they have their own tests.
+    # Logout and revoke would end the fuzzer's own session; tiles and geocoding call PDOK
+    # (no internet here: 502). Each has its own tests (test_pdok.py: a stand-in PDOK).
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app).exclude(
-        path_regex="logout|revoke")
+        path_regex="logout|revoke|tiles|geocode")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10
 
