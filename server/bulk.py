@@ -14,7 +14,8 @@ driver's style.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -107,6 +108,30 @@ def read_apart(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] 
     finally:
         connection.close()  # back to the pool, which ends any transaction the driver began
     return _read(db.engine.dialect, fetched, columns)
+
+
+Reader = Callable[..., list[tuple[Any, ...]]]
+
+
+@contextmanager
+def reading() -> Iterator[Reader]:
+    """Several ``read_apart`` queries on one pooled connection: a read-only request (a
+    briefing) neither takes SQLite's write lock nor checks out a connection per query."""
+    connection = db.engine.raw_connection()
+    dialect = db.engine.dialect
+
+    def read(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
+             ) -> list[tuple[Any, ...]]:
+        cursor = connection.cursor()
+        cursor.execute(_adapt(dialect, sql), tuple(params))
+        fetched = cursor.fetchall()
+        cursor.close()
+        return _read(dialect, fetched, columns)
+
+    try:
+        yield read
+    finally:
+        connection.close()  # back to the pool, which ends the driver's transaction
 
 
 def _read(dialect: Dialect, fetched: list[Any], columns: tuple[Typed, ...]

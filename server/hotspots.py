@@ -169,10 +169,3 @@ def compute_hotspots(now: datetime | None = None) -> dict[str, int]:
     db.session.commit()
     return tally
 
-
-def near(team_id: int, x: float, y: float, radius_m: float) -> list[Hotspot]:
-    """The team's hotspots whose extent comes within ``radius_m`` (RD box, exact after)."""
-    reach = radius_m * 1.002 + 1
-    return list(db.session.execute(select(Hotspot).where(
-        Hotspot.team_id == team_id, Hotspot.rd_x.between(x - reach - 5000, x + reach + 5000),
-        Hotspot.rd_y.between(y - reach - 5000, y + reach + 5000))).scalars())

@@ -9,12 +9,13 @@ geometry (shapely on RD New, geopy for point distances) is applied to those few 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 
 from server import bulk
+from server.bulk import Reader
 from server.extensions import db
 from server.spatial_schema import tree_id
 
@@ -115,58 +116,63 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-# Candidate queries ----------------------------------------------------------------------
+# Candidate queries (``read``: a bulk.reading() reader) ----------------------------------
 
-def areas_at(x: float, y: float, lat: float, lon: float) -> list[int]:
+def areas_at(read: Reader, x: float, y: float, lat: float, lon: float) -> list[int]:
     """Ids of areas whose bounding box (rtree, bbox) or geography (postgis) holds the point."""
     kind = backend()
     if kind == "rtree":
         sql = ("SELECT id FROM rtree_areas WHERE min_x <= ? AND max_x >= ? "
                "AND min_y <= ? AND max_y >= ?")
-        return [r[0] for r in bulk.rows(sql, (x, x, y, y))]
+        return [r[0] for r in read(sql, (x, x, y, y))]
     if kind == "postgis":
-        return [r[0] for r in bulk.rows(
+        return [r[0] for r in read(
             "SELECT id FROM areas WHERE ST_Intersects(geog, "
             "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography)", (lon, lat))]
-    return [r[0] for r in bulk.rows(
+    return [r[0] for r in read(
         "SELECT id FROM areas WHERE min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?",
         (x, x, y, y))]
 
 
-def notices_at(x: float, y: float, lat: float, lon: float) -> list[int]:
+def notices_at(read: Reader, x: float, y: float, lat: float, lon: float) -> list[int]:
     """Ids of notices whose area or circle may cover the point."""
     kind = backend()
     if kind == "rtree":
         sql = ("SELECT id FROM rtree_notices WHERE min_x <= ? AND max_x >= ? "
                "AND min_y <= ? AND max_y >= ?")
-        return [r[0] for r in bulk.rows(sql, (x, x, y, y))]
+        return [r[0] for r in read(sql, (x, x, y, y))]
     if kind == "postgis":
-        return [r[0] for r in bulk.rows(
+        return [r[0] for r in read(
             "SELECT id FROM notices WHERE ST_Intersects(cover, "
             "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography)", (lon, lat))]
-    return [r[0] for r in bulk.rows(
+    return [r[0] for r in read(
         "SELECT id FROM notices WHERE min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?",
         (x, x, y, y))]
 
 
-def registrations_near(x: float, y: float, lat: float, lon: float, radius_m: float,
-                       team_id: int, since: datetime) -> list[str]:
+def registrations_near(read: Reader, x: float, y: float, lat: float, lon: float,
+                       radius_m: float, team_id: int, since: datetime) -> list[str]:
     """Ids of the team's registrations created since ``since`` that may lie within
     ``radius_m`` (RD New and geodesic metres differ by under 0.1 %: the box is wider)."""
     reach = radius_m * 1.002 + 1
     kind = backend()
     if kind == "rtree":
-        return [r[0] for r in bulk.rows(
+        return [r[0] for r in read(
             "SELECT registration_id FROM rtree_registrations WHERE min_x <= ? AND max_x >= ? "
             "AND min_y <= ? AND max_y >= ? AND team_id = ? AND created_jd >= julianday(?)",
-            (x + reach, x - reach, y + reach, y - reach, team_id,
-             since.strftime("%Y-%m-%d %H:%M:%S.%f")))]
+            (x + reach, x - reach, y + reach, y - reach, team_id, _stamp(since)))]
     if kind == "postgis":
-        return [r[0] for r in bulk.rows(
+        return [r[0] for r in read(
             "SELECT id FROM registrations WHERE ST_DWithin(geog, "
             "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography, ?) AND team_id = ? "
             "AND created_at >= ?", (lon, lat, reach, team_id, since))]
-    return [r[0] for r in bulk.rows(
+    return [r[0] for r in read(
         "SELECT id FROM registrations WHERE rd_x BETWEEN ? AND ? AND rd_y BETWEEN ? AND ? "
         "AND team_id = ? AND created_at >= ?",
-        (x - reach, x + reach, y - reach, y + reach, team_id, since))]
+        (x - reach, x + reach, y - reach, y + reach, team_id,
+         _stamp(since) if _on_sqlite() else since))]
+
+
+def _stamp(moment: datetime) -> str:
+    """A UTC time as SQLite's DateTime columns hold it (text that sorts in time order)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
