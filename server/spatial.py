@@ -15,7 +15,6 @@ from typing import Any
 from flask import current_app
 
 from server import bulk
-from server.bulk import Reader
 from server.extensions import db
 from server.spatial_schema import tree_id
 
@@ -84,7 +83,7 @@ def index_registrations(inserts: Iterable[dict[str, Any]],
     (those carry ``rd_x``). Only SQLite's tree is written here, one ``executemany`` per
     kind; PostGIS derives its column from lat/lon, and the plain index follows rd_x/rd_y.
     """
-    if not _on_sqlite():
+    if not on_sqlite():
         return
     moved = [row for row in updates if "rd_x" in row]
     present = [r for r in (*inserts, *moved) if r["rd_x"] is not None]
@@ -102,11 +101,11 @@ def index_registrations(inserts: Iterable[dict[str, Any]],
 
 def unindex_registrations(ids: Iterable[str]) -> None:
     keys = [(tree_id(i),) for i in ids]
-    if keys and _on_sqlite():
+    if keys and on_sqlite():
         bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", keys)
 
 
-def _on_sqlite() -> bool:
+def on_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
@@ -116,61 +115,80 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-# Candidate queries (``read``: a bulk.reading() reader) ----------------------------------
+# The briefing's one query ---------------------------------------------------------------
+#
+# One statement gathers every candidate of a briefing, the index narrowing each kind to
+# the few rows whose box or geography may hold the point: one round trip to the database
+# (on a loaded PostgreSQL server each costs milliseconds). Columns: kind, id, title, text,
+# priority, area_id, lat, lon, radius_m, shape (RD New WKB), valid_from, valid_until,
+# created_at, type, status, count.
 
-def areas_at(read: Reader, x: float, y: float, lat: float, lon: float) -> list[int]:
-    """Ids of areas whose bounding box (rtree, bbox) or geography (postgis) holds the point."""
+_POINT = "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography"
+
+
+def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
+                 team_id: int, since: datetime) -> tuple[str, list[Any]]:
     kind = backend()
+    reach = radius_m * 1.002 + 1  # RD and geodesic metres differ by under 0.1 %
+    box = (x, x, y, y)
+    params: list[Any] = []
+
+    def holds(table: str, alias: str, tree: str, column: str) -> str:
+        if kind == "rtree":
+            params.extend(box)
+            return (f"{alias}.id IN (SELECT id FROM {tree} WHERE min_x <= ? AND max_x >= ? "
+                    "AND min_y <= ? AND max_y >= ?)")
+        if kind == "postgis":
+            params.extend((lon, lat))
+            return f"ST_Intersects({alias}.{column}, {_POINT})"
+        params.extend(box)
+        return (f"{alias}.min_x <= ? AND {alias}.max_x >= ? AND {alias}.min_y <= ? "
+                f"AND {alias}.max_y >= ?")
+
+    params.append(team_id)
+    notices = (
+        "SELECT 'notice', CAST(n.id AS TEXT), n.title, n.body, n.priority, n.area_id, n.lat, "
+        "n.lon, n.radius_m, a.geometry_rd, n.valid_from, n.valid_until, "
+        # typed here: a UNION takes each column's type from its first part
+        "CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS VARCHAR(10)), "
+        "CAST(NULL AS VARCHAR(20)), CAST(NULL AS INTEGER) FROM notices n JOIN notice_teams t ON t.notice_id = n.id AND t.team_id = ? "
+        "LEFT JOIN areas a ON a.id = n.area_id WHERE "
+        + holds("notices", "n", "rtree_notices", "cover"))
+    params.append(team_id)
+    areas = (
+        "SELECT 'area', CAST(a.id AS TEXT), a.name, a.reason, 2, NULL, NULL, NULL, NULL, "
+        "a.geometry_rd, a.valid_from, a.valid_until, NULL, NULL, NULL, NULL FROM areas a "
+        "WHERE a.kind = 'attention' AND (a.team_id = ? OR a.team_id IS NULL) AND "
+        + holds("areas", "a", "rtree_areas", "geog"))
+    # a hotspot's extent is rarely more than a few hundred metres (DBSCAN, eps 150 m)
+    far = reach + HOTSPOT_REACH_M
+    params.extend((team_id, x - far, x + far, y - far, y + far))
+    hotspots = (
+        "SELECT 'hotspot', h.id, NULL, NULL, 3, NULL, h.lat, h.lon, h.radius_m, NULL, NULL, "
+        "NULL, NULL, h.type, NULL, h.count FROM hotspots h WHERE h.team_id = ? "
+        "AND h.rd_x BETWEEN ? AND ? AND h.rd_y BETWEEN ? AND ?")
+    registrations = (
+        "SELECT 'registration', r.id, NULL, NULL, 3, NULL, r.lat, r.lon, NULL, NULL, NULL, "
+        "NULL, r.created_at, r.type, r.status, NULL FROM registrations r WHERE ")
     if kind == "rtree":
-        sql = ("SELECT id FROM rtree_areas WHERE min_x <= ? AND max_x >= ? "
-               "AND min_y <= ? AND max_y >= ?")
-        return [r[0] for r in read(sql, (x, x, y, y))]
-    if kind == "postgis":
-        return [r[0] for r in read(
-            "SELECT id FROM areas WHERE ST_Intersects(geog, "
-            "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography)", (lon, lat))]
-    return [r[0] for r in read(
-        "SELECT id FROM areas WHERE min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?",
-        (x, x, y, y))]
+        params.extend((x + reach, x - reach, y + reach, y - reach, team_id, _stamp(since)))
+        registrations += (
+            "r.id IN (SELECT registration_id FROM rtree_registrations WHERE min_x <= ? "
+            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND team_id = ? "
+            "AND created_jd >= julianday(?))")
+    elif kind == "postgis":
+        params.extend((lon, lat, reach, team_id, since))
+        registrations += (f"ST_DWithin(r.geog, {_POINT}, ?) AND r.team_id = ? "
+                          "AND r.created_at >= ?")
+    else:
+        params.extend((x - reach, x + reach, y - reach, y + reach, team_id,
+                       _stamp(since) if on_sqlite() else since))
+        registrations += ("r.rd_x BETWEEN ? AND ? AND r.rd_y BETWEEN ? AND ? "
+                          "AND r.team_id = ? AND r.created_at >= ?")
+    return " UNION ALL ".join((notices, areas, hotspots, registrations)), params
 
 
-def notices_at(read: Reader, x: float, y: float, lat: float, lon: float) -> list[int]:
-    """Ids of notices whose area or circle may cover the point."""
-    kind = backend()
-    if kind == "rtree":
-        sql = ("SELECT id FROM rtree_notices WHERE min_x <= ? AND max_x >= ? "
-               "AND min_y <= ? AND max_y >= ?")
-        return [r[0] for r in read(sql, (x, x, y, y))]
-    if kind == "postgis":
-        return [r[0] for r in read(
-            "SELECT id FROM notices WHERE ST_Intersects(cover, "
-            "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography)", (lon, lat))]
-    return [r[0] for r in read(
-        "SELECT id FROM notices WHERE min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?",
-        (x, x, y, y))]
-
-
-def registrations_near(read: Reader, x: float, y: float, lat: float, lon: float,
-                       radius_m: float, team_id: int, since: datetime) -> list[str]:
-    """Ids of the team's registrations created since ``since`` that may lie within
-    ``radius_m`` (RD New and geodesic metres differ by under 0.1 %: the box is wider)."""
-    reach = radius_m * 1.002 + 1
-    kind = backend()
-    if kind == "rtree":
-        return [r[0] for r in read(
-            "SELECT registration_id FROM rtree_registrations WHERE min_x <= ? AND max_x >= ? "
-            "AND min_y <= ? AND max_y >= ? AND team_id = ? AND created_jd >= julianday(?)",
-            (x + reach, x - reach, y + reach, y - reach, team_id, _stamp(since)))]
-    if kind == "postgis":
-        return [r[0] for r in read(
-            "SELECT id FROM registrations WHERE ST_DWithin(geog, "
-            "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography, ?) AND team_id = ? "
-            "AND created_at >= ?", (lon, lat, reach, team_id, since))]
-    return [r[0] for r in read(
-        "SELECT id FROM registrations WHERE rd_x BETWEEN ? AND ? AND rd_y BETWEEN ? AND ? "
-        "AND team_id = ? AND created_at >= ?",
-        (x - reach, x + reach, y - reach, y + reach, team_id,
-         _stamp(since) if _on_sqlite() else since))]
+HOTSPOT_REACH_M = 5000
 
 
 def _stamp(moment: datetime) -> str:

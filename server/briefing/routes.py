@@ -41,8 +41,8 @@ def get_briefing():  # type: ignore[no-untyped-def]
                     config["BRIEFING_DAYS"])
     items = briefing(principal.user.team_id, lat, lon, utcnow(), limits)  # type: ignore[arg-type]
     shown = [i["id"] for i in items if i["kind"] == "registration"]
-    if shown:  # the only write of a briefing: without it no transaction is opened
+    if shown:
         audit.record([audit.Event("read", principal.user.id, principal.device.id,
                                   "registration", shown, {"via": "briefing"})])
-        db.session.commit()
+    db.session.commit()  # the audit entry (on SQLite the only transaction of a briefing)
     return {"items": items}
