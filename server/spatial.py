@@ -133,7 +133,7 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
     box = (x, x, y, y)
     params: list[Any] = []
 
-    def holds(table: str, alias: str, tree: str, column: str) -> str:
+    def holds(alias: str, tree: str, column: str) -> str:
         if kind == "rtree":
             params.extend(box)
             return (f"{alias}.id IN (SELECT id FROM {tree} WHERE min_x <= ? AND max_x >= ? "
@@ -151,15 +151,16 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         "n.lon, n.radius_m, a.geometry_rd, n.valid_from, n.valid_until, "
         # typed here: a UNION takes each column's type from its first part
         "CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS VARCHAR(10)), "
-        "CAST(NULL AS VARCHAR(20)), CAST(NULL AS INTEGER) FROM notices n JOIN notice_teams t ON t.notice_id = n.id AND t.team_id = ? "
+        "CAST(NULL AS VARCHAR(20)), CAST(NULL AS INTEGER) FROM notices n "
+        "JOIN notice_teams t ON t.notice_id = n.id AND t.team_id = ? "
         "LEFT JOIN areas a ON a.id = n.area_id WHERE "
-        + holds("notices", "n", "rtree_notices", "cover"))
+        + holds("n", "rtree_notices", "cover"))
     params.append(team_id)
     areas = (
         "SELECT 'area', CAST(a.id AS TEXT), a.name, a.reason, 2, NULL, NULL, NULL, NULL, "
         "a.geometry_rd, a.valid_from, a.valid_until, NULL, NULL, NULL, NULL FROM areas a "
         "WHERE a.kind = 'attention' AND (a.team_id = ? OR a.team_id IS NULL) AND "
-        + holds("areas", "a", "rtree_areas", "geog"))
+        + holds("a", "rtree_areas", "geog"))
     # a hotspot's extent is rarely more than a few hundred metres (DBSCAN, eps 150 m)
     far = reach + HOTSPOT_REACH_M
     params.extend((team_id, x - far, x + far, y - far, y + far))

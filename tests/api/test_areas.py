@@ -176,3 +176,19 @@ def test_seed_demo_ships_utrecht(app: Any) -> None:
         ("area", "Neude en Janskerkhof"), ("notice", "Extra toezicht uitgaansavond")}
     pulled = {c["entity"] for c in agent.pull_all()["changes"]}
     assert pulled == {"area", "notice"}
+
+
+def test_team_change_resets_the_pull_with_the_new_teams_areas(beheerder: Api, agent2: Api,
+                                                              agent3: Api) -> None:
+    from server.models import User
+
+    centrum = create(beheerder, feature(box(0, 0, 100, 100), "C", team="Centrum"))
+    noord = create(beheerder, feature(box(0, 0, 100, 100), "N", team="Noord"))
+    state = agent2.pull_all()
+    assert [c["id"] for c in state["changes"]] == [str(centrum["id"])]
+    user = db.session.execute(select(User).where(User.username == "agent2")).scalar_one()
+    user.team_id = agent3.login["user"]["team"]["id"]
+    db.session.commit()
+    after = agent2.pull_all(state["cursor"])
+    assert after["reset"] is True
+    assert [(c["entity"], c["id"]) for c in after["changes"]] == [("area", str(noord["id"]))]

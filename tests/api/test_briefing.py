@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from server.extensions import db
 from server.models import AuditEntry, utcnow
@@ -177,3 +177,15 @@ def test_plain_bounding_box_fallback_gives_the_same_answer(
     assert [(i["kind"], i["id"]) for i in brief(agent1)] == expected
     app.extensions["wijkpost_spatial"] = "bbox"
     assert [(i["kind"], i["id"]) for i in brief(agent1)] == expected
+
+
+def test_purged_registration_leaves_the_index(app: Any, agent1: Api) -> None:
+    registration(agent1, 100, 0)
+    app.config["RETENTION_DAYS_REGISTRATIONS"] = -1
+    from server.cli import purge_expired
+
+    assert purge_expired() == 1
+    assert brief(agent1) == []
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(select(func.count()).select_from(
+            text("rtree_registrations"))).scalar() == 0

@@ -169,3 +169,14 @@ def test_ids_out_of_range_are_404(beheerder: Api, agent1: Api) -> None:
     response = beheerder.post("/api/notices", json={**point_notice(), "point": None,
                                                     "radius_m": None, "area_id": huge})
     assert response.status_code == 422 and "area_id" in response.get_json()["errors"]
+
+
+def test_a_new_wijk_brings_its_team_the_notices_inside_it(beheerder: Api, agent1: Api) -> None:
+    notice = post(beheerder, point_notice())
+    assert notice["teams"] == []  # no wijk holds its point yet: it reaches nobody
+    assert agent1.pull_all()["changes"] == []
+    beheerder.post("/api/areas", json=feature(box(-500, -900, 500, 100), "Centrum", "wijk",
+                                              "Centrum"))
+    pulled = {(c["entity"], c["id"]) for c in agent1.pull_all()["changes"]}
+    assert ("notice", str(notice["id"])) in pulled
+    assert agent1.get(f"/api/notices/{notice['id']}").status_code == 200
