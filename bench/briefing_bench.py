@@ -209,17 +209,20 @@ def load_sqlite(path: str, data: dict[str, Any]) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-1000000")
     regs = data["registrations"]
     conn.executemany(
         "INSERT INTO registrations (id, type, status, rev, team_id, created_by_id, data, meta,"
         " conflicts, amendments, review, open_conflicts, lat, lon, accuracy, rd_x, rd_y, "
         "created_at, updated_at, submitted_at) VALUES (?, ?, ?, ?, ?, ?, '{}', '{}', '[]', "
         "'[]', NULL, 0, ?, ?, 10, ?, ?, ?, ?, NULL)",
-        [(*r[:10], sqlite_time(r[10]), sqlite_time(r[10])) for r in regs])
+        sorted((*r[:10], sqlite_time(r[10]), sqlite_time(r[10])) for r in regs))
+    # the tree fills faster in spatial order (2 km strips, west to east in each)
     conn.executemany(
         "INSERT INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(r[11], r[8], r[8], r[9], r[9], r[0], r[4],
-          r[10].timestamp() / 86400 + 2440587.5) for r in regs])
+        sorted(((r[11], r[8], r[8], r[9], r[9], r[0], r[4],
+                 r[10].timestamp() / 86400 + 2440587.5) for r in regs),
+               key=lambda row: (int(row[3] // 2000), row[1])))
     now = sqlite_time(NOW)
     conn.executemany(
         "INSERT INTO areas (id, name, kind, reason, team_id, valid_from, valid_until, geometry,"
