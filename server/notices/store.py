@@ -93,8 +93,10 @@ def check(body: Any, existing: Notice | None = None) -> dict[str, Any]:
         if type(priority) is not int or not 1 <= priority <= 3:
             raise InputError("priority", "priority moet 1, 2 of 3 zijn")
         columns["priority"] = priority
-    if new or {"area_id", "point", "radius_m"} & set(body):
+    if new:
         columns.update(_place(body))
+    elif {"area_id", "point", "radius_m"} & set(body):
+        columns.update(_place(_place_change(existing, body)))  # type: ignore[arg-type]
     now = utcnow()
     for name in ("valid_from", "valid_until", "send_at"):
         if body.get(name) is not None:
@@ -114,6 +116,19 @@ def check(body: Any, existing: Notice | None = None) -> dict[str, Any]:
     if send >= end:
         raise InputError("send_at", "send_at moet vóór valid_until liggen")
     return columns
+
+
+def _place_change(existing: Notice, body: dict[str, Any]) -> dict[str, Any]:
+    """The place after a change: only the radius, only the point, or another kind."""
+    place: dict[str, Any] = {
+        "area_id": existing.area_id, "radius_m": existing.radius_m,
+        "point": None if existing.lat is None else {"lat": existing.lat, "lon": existing.lon}}
+    if body.get("area_id") is not None:
+        place.update(point=None, radius_m=None)
+    if body.get("point") is not None:
+        place["area_id"] = None
+    place.update({k: body[k] for k in ("area_id", "point", "radius_m") if k in body})
+    return place
 
 
 def _place(body: dict[str, Any]) -> dict[str, Any]:

@@ -180,3 +180,18 @@ def test_a_new_wijk_brings_its_team_the_notices_inside_it(beheerder: Api, agent1
     pulled = {(c["entity"], c["id"]) for c in agent1.pull_all()["changes"]}
     assert ("notice", str(notice["id"])) in pulled
     assert agent1.get(f"/api/notices/{notice['id']}").status_code == 200
+
+
+def test_changing_only_the_radius_or_the_place_kind(beheerder: Api) -> None:
+    wijken(beheerder)
+    notice = post(beheerder, point_notice())
+    url = f"/api/notices/{notice['id']}"
+    wider = beheerder.client.patch(url, headers=beheerder.headers(), json={"radius_m": 900})
+    assert wider.status_code == 200, wider.get_json()
+    assert wider.get_json()["radius_m"] == 900 and wider.get_json()["point"] == notice["point"]
+    area = beheerder.post("/api/areas", json=feature(box(-50, -50, 50, 50), "Plein")).get_json()
+    moved = beheerder.client.patch(url, headers=beheerder.headers(), json={"area_id": area["id"]})
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["point"] is None and moved.get_json()["radius_m"] is None
+    bad = beheerder.client.patch(url, headers=beheerder.headers(), json={"radius_m": 100})
+    assert bad.status_code == 422 and "radius_m" in bad.get_json()["errors"]
