@@ -126,6 +126,16 @@ def register_cli(app: Flask) -> None:
         """Remove registrations past their retention period (a pull sees them go)."""
         click.echo(f"{purge_expired()} registraties verwijderd.")
 
+    @app.cli.command("spatial-index")
+    def spatial_index_command() -> None:
+        """Create the briefing's spatial index this database supports (PostGIS when
+        installed since the migration ran); prints which one is in use."""
+        from server.spatial_schema import install
+
+        backend = install(db.session.connection())
+        db.session.commit()
+        click.echo(f"Ruimtelijke index: {backend}")
+
     @app.cli.command("run-jobs")
     def run_jobs_command() -> None:
         """Run every due job once and exit (for cron and tests)."""

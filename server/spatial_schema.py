@@ -37,7 +37,11 @@ POSTGIS = (
     "CREATE INDEX IF NOT EXISTS ix_areas_geog ON areas USING gist (geog)",
     "ALTER TABLE notices ADD COLUMN IF NOT EXISTS cover geography",
     "CREATE INDEX IF NOT EXISTS ix_notices_cover ON notices USING gist (cover)",
+    # rows written before PostGIS was there (`flask spatial-index` after installing it)
     "UPDATE areas SET geog = ST_GeomFromGeoJSON(geometry::text)::geography WHERE geog IS NULL",
+    "UPDATE notices n SET cover = a.geog FROM areas a WHERE a.id = n.area_id AND n.cover IS NULL",
+    "UPDATE notices SET cover = ST_Buffer(ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, "
+    "radius_m * 1.01 + 5) WHERE area_id IS NULL AND cover IS NULL",
 )
 
 # Without PostGIS: a B-tree on RD x then y narrows a briefing to a strip of the country.

@@ -53,3 +53,10 @@ def test_upgrade_keeps_changes_and_indexes_located_registrations(tmp_path: Any,
         assert found == RID
         db.session.remove()
         db.engine.dispose()
+
+
+def test_spatial_index_command_reports_the_index(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["spatial-index"])
+    assert result.exit_code == 0, result.output
+    expected = "postgis" if PG_URL else "rtree"
+    assert f"Ruimtelijke index: {expected}" in result.output
