@@ -85,18 +85,27 @@ def index_registrations(inserts: Iterable[dict[str, Any]],
     """
     if not on_sqlite():
         return
+    new = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"],
+            r["team_id"], _julian(r["created_at"])) for r in inserts if r["rd_x"] is not None]
+    if new:
+        bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?)", new)
     moved = [row for row in updates if "rd_x" in row]
-    present = [r for r in (*inserts, *moved) if r["rd_x"] is not None]
-    absent = [(tree_id(r["id"]),) for r in moved if r["rd_x"] is None]
+    present = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"])
+               for r in moved if r["rd_x"] is not None]
     if present:
-        # team and creation day from the row just written, in the same statement
+        # an existing record: its team and creation day from its row
         bulk.rows_many(
             "INSERT OR REPLACE INTO rtree_registrations SELECT ?, ?, ?, ?, ?, id, team_id, "
-            "julianday(created_at) FROM registrations WHERE id = ?",
-            [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"])
-             for r in present])
+            "julianday(created_at) FROM registrations WHERE id = ?", present)
+    absent = [(tree_id(r["id"]),) for r in moved if r["rd_x"] is None]
     if absent:
         bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", absent)
+
+
+def _julian(moment: datetime) -> float:
+    """SQLite's julianday() of a UTC time."""
+    return moment.timestamp() / 86400 + 2440587.5
 
 
 def unindex_registrations(ids: Iterable[str]) -> None:
