@@ -27,8 +27,11 @@ def _visible(principal: Principal) -> Any:
     return query
 
 
-def _get(principal: Principal, area_id: int) -> Area:
-    area = db.session.get(Area, area_id) if 0 < area_id < 2**31 else None
+def _get(principal: Principal, area_id: int, for_update: bool = False) -> Area:
+    """The area if the caller may see it; ``for_update`` locks its row until commit, so
+    two changes of one area write their change-log rows one after the other."""
+    area = (db.session.get(Area, area_id, with_for_update=for_update)
+            if 0 < area_id < 2**31 else None)
     if area is None or (principal.user.role != "beheerder"
                         and area.team_id not in (None, principal.user.team_id)):
         raise ApiError(404, message="Gebied niet gevonden")
@@ -103,7 +106,7 @@ def get_area(area_id: int):  # type: ignore[no-untyped-def]
 @require_auth("beheerder")
 def change_area(area_id: int):  # type: ignore[no-untyped-def]
     """Change an area (a partial Feature); end it by setting ``valid_until``."""
-    area = _get(current(), area_id)
+    area = _get(current(), area_id, for_update=True)
     try:
         columns = store.check_feature(_body(), existing=area)
     except InputError as error:
@@ -119,7 +122,7 @@ def change_area(area_id: int):  # type: ignore[no-untyped-def]
 @require_auth("beheerder")
 def delete_area(area_id: int):  # type: ignore[no-untyped-def]
     """Remove an area entered by mistake (end a real one with ``valid_until``)."""
-    area = _get(current(), area_id)
+    area = _get(current(), area_id, for_update=True)
     if db.session.execute(select(Notice.id).where(Notice.area_id == area_id).limit(1)).first():
         raise ApiError(409, "area_in_use",
                        "Er zijn mededelingen voor dit gebied; beëindig het gebied in plaats "

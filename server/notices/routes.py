@@ -34,8 +34,12 @@ def _admin(principal: Principal) -> bool:
     return principal.user.role == "beheerder"
 
 
-def _get(principal: Principal, notice_id: int) -> tuple[Notice, set[int]]:
-    notice = db.session.get(Notice, notice_id) if 0 < notice_id < 2**31 else None
+def _get(principal: Principal, notice_id: int, for_update: bool = False
+         ) -> tuple[Notice, set[int]]:
+    """The notice if the caller may see it; ``for_update`` locks its row until commit, so
+    two changes of one notice compute its lost teams one after the other."""
+    notice = (db.session.get(Notice, notice_id, with_for_update=for_update)
+              if 0 < notice_id < 2**31 else None)
     teams = store.teams_by_notice([notice_id])[notice_id] if notice else set()
     if notice is None or not (_admin(principal) or principal.user.team_id in teams):
         raise ApiError(404, message="Mededeling niet gevonden")
@@ -96,7 +100,7 @@ def get_notice(notice_id: int):  # type: ignore[no-untyped-def]
 @blp.route("/<int:notice_id>", methods=["PATCH", "PUT"])
 @require_auth("beheerder")
 def change_notice(notice_id: int):  # type: ignore[no-untyped-def]
-    notice, _ = _get(current(), notice_id)
+    notice, _ = _get(current(), notice_id, for_update=True)
     try:
         columns = store.check(_body(), existing=notice)
     except InputError as error:
@@ -110,7 +114,7 @@ def change_notice(notice_id: int):  # type: ignore[no-untyped-def]
 @require_auth("beheerder")
 def end_notice(notice_id: int):  # type: ignore[no-untyped-def]
     """End a notice now (it stays listed, no longer valid)."""
-    notice, _ = _get(current(), notice_id)
+    notice, _ = _get(current(), notice_id, for_update=True)
     now = utcnow()
     from server.models import aware
 
