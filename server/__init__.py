@@ -66,16 +66,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     api = WijkpostApi(app, spec_kwargs={"info": {"description": "Wijkpost sync-API"},
                                         "extra_plugins": [api_docs.ResponsesPlugin()]})
+    from server.areas.routes import blp as areas_blp
     from server.attachments.routes import blp as attachments_blp
     from server.auth.routes import blp as auth_blp
+    from server.briefing.routes import blp as briefing_blp
     from server.exports.routes import blp as exports_blp
+    from server.notices.routes import blp as notices_blp
+    from server.pdok import blp as pdok_blp
     from server.registrations.routes import blp as registrations_blp
     from server.sync_api.routes import blp as sync_blp
     from server.teams.routes import blp as teams_blp
     from server.webpush.routes import blp as push_blp
 
     for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, teams_blp,
-                      exports_blp, push_blp):
+                      exports_blp, push_blp, areas_blp, notices_blp, briefing_blp, pdok_blp):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 
@@ -93,11 +97,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.before_request(lambda: start_chainer(app))
 
     from server import scheduler, webpush
-    from server.cli import purge_expired_job, register_cli
+    from server.cli import hotspots_job, purge_expired_job, register_cli
+    from server.notices import dispatch_due_notices
 
     register_cli(app)
     webpush.init_app(app)
     scheduler.register_job("purge-expired", purge_expired_job, 3600)
+    # A due notice reaches the push service within a minute of its send time.
+    scheduler.register_job("notice-dispatch", dispatch_due_notices, 15)
+    scheduler.register_job("hotspots", hotspots_job, 900)
     # Last: every job is registered by now.
     scheduler.init_app(app)
     return app

@@ -225,6 +225,65 @@ class SubscriptionReply(Schema):
     created_at = fields.DateTime(allow_none=True)
 
 
+class GeoJSON(Open):
+    """A GeoJSON Feature (an area: ``properties`` name, kind, reason, team, validity) or a
+    FeatureCollection of them."""
+
+    type = fields.String(required=True, validate=validate.OneOf(
+        ["Feature", "FeatureCollection"]))
+    id = fields.Integer()
+    rev = fields.Integer()
+    geometry = fields.Dict()
+    properties = fields.Dict()
+    features = fields.List(fields.Dict())
+
+
+class NoticeSchema(Open):
+    id = fields.Integer(required=True)
+    rev = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    area_id = fields.Integer(required=True, allow_none=True)
+    point = fields.Dict(required=True, allow_none=True)
+    radius_m = fields.Float(required=True, allow_none=True)
+    priority = fields.Integer(required=True)
+    valid_from = fields.DateTime(required=True)
+    valid_until = fields.DateTime(required=True)
+    send_at = fields.DateTime(required=True)
+    teams = fields.List(fields.Integer(), required=True)
+    sends_accepted = fields.Integer(metadata={"description": "beheerder: sends the push "
+                                                             "services accepted"})
+
+
+class NoticeList(Schema):
+    items = fields.List(fields.Nested(NoticeSchema), required=True)
+
+
+class NoticePreview(Schema):
+    teams = fields.List(fields.Nested(TeamRef), required=True)
+    subscribed_devices = fields.Integer(required=True)
+
+
+class BriefingItem(Open):
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["notice", "area", "hotspot", "registration"]))
+    id = fields.Raw(required=True)
+    title = fields.String(required=True)
+    priority = fields.Integer(required=True)
+    distance_m = fields.Float(required=True)
+
+
+class BriefingReply(Schema):
+    items = fields.List(fields.Nested(BriefingItem), required=True)
+
+
+class AddressReply(Open):
+    street = fields.String(required=True, allow_none=True)
+    house_number = fields.String(required=True, allow_none=True)
+    postcode = fields.String(required=True, allow_none=True)
+    place = fields.String(required=True, allow_none=True)
+
+
 # -- what each operation answers ------------------------------------------------------------
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -257,6 +316,22 @@ SUCCESS: dict[tuple[str, str], dict[int, Any]] = {
     ("GET", "/api/push/subscriptions"): {200: SubscriptionReply},
     ("POST", "/api/push/subscriptions"): {201: SubscriptionReply},
     ("DELETE", "/api/push/subscriptions"): {200: SubscriptionReply},
+    ("GET", "/api/areas"): {200: GeoJSON},
+    ("POST", "/api/areas"): {201: GeoJSON},
+    ("GET", "/api/areas/{area_id}"): {200: GeoJSON},
+    ("PATCH", "/api/areas/{area_id}"): {200: GeoJSON},
+    ("PUT", "/api/areas/{area_id}"): {200: GeoJSON},
+    ("DELETE", "/api/areas/{area_id}"): {204: None},
+    ("GET", "/api/notices"): {200: NoticeList},
+    ("POST", "/api/notices"): {201: NoticeSchema},
+    ("POST", "/api/notices/preview"): {200: NoticePreview},
+    ("GET", "/api/notices/{notice_id}"): {200: NoticeSchema},
+    ("PATCH", "/api/notices/{notice_id}"): {200: NoticeSchema},
+    ("PUT", "/api/notices/{notice_id}"): {200: NoticeSchema},
+    ("DELETE", "/api/notices/{notice_id}"): {200: NoticeSchema},
+    ("GET", "/api/briefing"): {200: BriefingReply},
+    ("GET", "/api/tiles/{z}/{x}/{y}.png"): {200: {"image/png": _BINARY}},
+    ("GET", "/api/geocode/reverse"): {200: AddressReply},
 }
 
 # Errors every operation may answer; then those of some operations only.
@@ -269,6 +344,9 @@ _MORE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/export"): (405, 429),
     ("GET", "/api/push/vapid-public-key"): (503,),
     ("POST", "/api/push/subscriptions"): (409, 503),
+    ("DELETE", "/api/areas/{area_id}"): (409,),
+    ("GET", "/api/tiles/{z}/{x}/{y}.png"): (502, 504),
+    ("GET", "/api/geocode/reverse"): (502, 504),
 }
 
 
@@ -292,10 +370,12 @@ class ResponsesPlugin(BasePlugin):
                 raise KeyError(f"{key}: document its answer in server/api_docs.SUCCESS")
             responses = operation.setdefault("responses", {})
             for status, answer in SUCCESS[key].items():
-                content = ({"application/json": {"schema": self._schema(answer)}}
-                           if isinstance(answer, type) else answer)
-                responses[str(status)] = {"description": HTTPStatus(status).phrase,
-                                          "content": content}
+                documented: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+                if answer is not None:  # None: no body (204)
+                    documented["content"] = (
+                        {"application/json": {"schema": self._schema(answer)}}
+                        if isinstance(answer, type) else answer)
+                responses[str(status)] = documented
             errors = _COMMON_ERRORS + _MORE_ERRORS.get(key, ())
             if "{" in (path or ""):
                 errors += (404,)

@@ -14,7 +14,8 @@ driver's style.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -89,6 +90,14 @@ def dialect_name() -> str:
     return db.engine.dialect.name
 
 
+def rows_many(sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` once per parameter tuple in one ``executemany`` (values as given)."""
+    if not params:
+        return
+    dialect, cursor = _cursor()
+    cursor.executemany(_adapt(dialect, sql), [tuple(p) for p in params])
+
+
 def read_apart(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
                ) -> list[tuple[Any, ...]]:
     """``rows`` of a query run on a pooled connection of its own, outside the session's
@@ -103,6 +112,30 @@ def read_apart(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] 
     finally:
         connection.close()  # back to the pool, which ends any transaction the driver began
     return _read(db.engine.dialect, fetched, columns)
+
+
+Reader = Callable[..., list[tuple[Any, ...]]]
+
+
+@contextmanager
+def reading() -> Iterator[Reader]:
+    """Several ``read_apart`` queries on one pooled connection: a read-only request (a
+    briefing) neither takes SQLite's write lock nor checks out a connection per query."""
+    connection = db.engine.raw_connection()
+    dialect = db.engine.dialect
+
+    def read(sql: str, params: Sequence[Any] = (), columns: tuple[Typed, ...] = ()
+             ) -> list[tuple[Any, ...]]:
+        cursor = connection.cursor()
+        cursor.execute(_adapt(dialect, sql), tuple(params))
+        fetched = cursor.fetchall()
+        cursor.close()
+        return _read(dialect, fetched, columns)
+
+    try:
+        yield read
+    finally:
+        connection.close()  # back to the pool, which ends the driver's transaction
 
 
 def _read(dialect: Dialect, fetched: list[Any], columns: tuple[Typed, ...]

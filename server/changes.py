@@ -3,6 +3,10 @@
 Positions come from one counter row that the writing transaction locks until it commits,
 so position N+1 cannot be handed out before the transaction holding N has committed or
 rolled back: a reader never sees a later position while an earlier one is still coming.
+
+The log keeps one row per (entity, id, team): an entity that several teams see (a notice
+for two teams) has a row for each, and a team that no longer sees it keeps a ``removed``
+row at a new position, so its next pull says ``remove``. Team EVERY_TEAM means every team.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from collections.abc import Iterable
 
 from server import bulk
 from server.counters import advance
-from server.models import Change
+from server.models import EVERY_TEAM, Change
 
 SEQ = "change_seq"
 _COLUMNS = ("seq", "entity", "entity_id", "team_id", "removed")
+_KEY = ("entity", "entity_id", "team_id")
 
 
 def allocate(count: int) -> int:
@@ -24,11 +29,39 @@ def allocate(count: int) -> int:
 
 
 def mark(entries: Iterable[tuple[str, str, int | None, bool]]) -> None:
-    """Give each (entity, id, team_id, removed) a new position, replacing its old one."""
+    """Give each (entity, id, team_id, removed) a new position, replacing its old one.
+
+    For entities that belong to one team for life (registrations); ``None`` is every team.
+    """
     entries = list(entries)
     if not entries:
         return
     first = allocate(len(entries))
     bulk.insert(Change.__table__, _COLUMNS,
-                [(first + i, *entry) for i, entry in enumerate(entries)],
-                upsert_on=("entity", "entity_id"))
+                [(first + i, entity, entity_id, EVERY_TEAM if team is None else team, removed)
+                 for i, (entity, entity_id, team, removed) in enumerate(entries)],
+                upsert_on=_KEY)
+
+
+def visible_teams(entity: str, entity_id: str) -> set[int]:
+    """The teams (EVERY_TEAM for all) whose latest row of the entity is not a removal."""
+    return {row[0] for row in bulk.rows(
+        "SELECT team_id FROM changes WHERE entity = ? AND entity_id = ? AND removed = ?",
+        (entity, entity_id, False))}
+
+
+def mark_teams(entity: str, entity_id: str, teams: set[int] | None,
+               removed: bool = False) -> None:
+    """The entity changed and is now seen by ``teams`` (None: every team; empty: nobody).
+
+    Teams that saw it and no longer do get a removal, at positions before the new rows:
+    a team that still sees it through EVERY_TEAM reads the removal, then the upsert.
+    """
+    now = {EVERY_TEAM} if teams is None else set(teams)
+    if removed:
+        now, gone = set(), visible_teams(entity, entity_id) | now
+    else:
+        gone = visible_teams(entity, entity_id) - now
+    entries = [(entity, entity_id, team, True) for team in sorted(gone)]
+    entries += [(entity, entity_id, team, False) for team in sorted(now)]
+    mark(entries)

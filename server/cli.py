@@ -67,11 +67,15 @@ def make_user(username: str, role: str, password: str, team: str | None = None,
 
 
 def seed_demo() -> bool:
-    """A demo team for a first look; False when the database already has users."""
+    """Demo teams with their wijken in Utrecht, areas of attention and notices, for a first
+    look; False when the database already has users."""
     if db.session.execute(select(User.id).limit(1)).first():
         return False
-    for username, name, role, team in DEMO_USERS:
-        make_user(username, role, DEMO_PASSWORD, team, name)
+    made = {username: make_user(username, role, DEMO_PASSWORD, team, name)
+            for username, name, role, team in DEMO_USERS}
+    from server import demo_geo
+
+    demo_geo.seed(made["beheer1"].id)
     db.session.commit()
     return True
 
@@ -138,6 +142,16 @@ def register_cli(app: Flask) -> None:
         """Remove registrations past their retention period (a pull sees them go)."""
         click.echo(f"{purge_expired()} registraties verwijderd.")
 
+    @app.cli.command("spatial-index")
+    def spatial_index_command() -> None:
+        """Create the briefing's spatial index this database supports (PostGIS when
+        installed since the migration ran); prints which one is in use."""
+        from server.spatial_schema import install
+
+        backend = install(db.session.connection())
+        db.session.commit()
+        click.echo(f"Ruimtelijke index: {backend}")
+
     @app.cli.command("run-jobs")
     def run_jobs_command() -> None:
         """Run every registered job once and exit (for cron and tests)."""
@@ -176,6 +190,14 @@ def register_cli(app: Flask) -> None:
         click.echo("Gebruik deze sleutel op elke server: abonnementen horen bij dit paar.")
 
 
+def hotspots_job() -> str:
+    from server.hotspots import compute_hotspots
+
+    tally = compute_hotspots()
+    return (f"{tally['created']} nieuw, {tally['changed']} gewijzigd, "
+            f"{tally['removed']} verdwenen")
+
+
 def purge_expired_job() -> str:
     return f"{purge_expired()} registraties verwijderd"
 
@@ -185,7 +207,7 @@ def purge_expired(now: datetime | None = None) -> int:
     processed ops, photo links, and photos no other registration links (row, upload rights
     and file). Photos never linked and uploaded before the retention go too. The ids go to
     the change log, so a pull removes them from devices."""
-    from server import changes
+    from server import changes, spatial
 
     cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS_REGISTRATIONS"])
     rows = db.session.execute(
@@ -202,6 +224,7 @@ def purge_expired(now: datetime | None = None) -> int:
             db.session.execute(delete(RegistrationAttachment).where(
                 RegistrationAttachment.registration_id.in_(part)))
             db.session.execute(delete(Registration).where(Registration.id.in_(part)))
+            spatial.unindex_registrations(part)
         changes.mark(("registration", r.id, r.team_id, True) for r in rows)
         audit.record([audit.Event("purge", None, None, "registration", ids)])
     unlinked = ~select(RegistrationAttachment.sha256).where(

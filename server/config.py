@@ -71,6 +71,27 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AUDIT_CHAINER_THREAD": os.environ.get("WIJKPOST_AUDIT_CHAINER_THREAD", "1") == "1",
         "AUDIT_CHAIN_INTERVAL_S": float(os.environ.get("WIJKPOST_AUDIT_CHAIN_INTERVAL_S")
                                         or 0.5),
+        # Briefings, areas, hotspots (see README: Configuration)
+        "BRIEFING_MAX_ITEMS": _int("WIJKPOST_BRIEFING_MAX_ITEMS", 50),
+        "BRIEFING_RADIUS_M": _int("WIJKPOST_BRIEFING_RADIUS_M", 500),
+        "BRIEFING_DAYS": _int("WIJKPOST_BRIEFING_DAYS", 14),
+        "AREA_MAX_VERTICES": _int("WIJKPOST_AREA_MAX_VERTICES", 5000),
+        "HOTSPOT_DAYS": _int("WIJKPOST_HOTSPOT_DAYS", 28),
+        "HOTSPOT_EPS_M": _int("WIJKPOST_HOTSPOT_EPS_M", 150),
+        "HOTSPOT_MIN_COUNT": _int("WIJKPOST_HOTSPOT_MIN_COUNT", 5),
+        # Map tiles and addresses through the server, from PDOK
+        "TILE_URL": os.environ.get("WIJKPOST_TILE_URL") or
+        "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/"
+        "{z}/{x}/{y}.png",
+        "GEOCODE_URL": os.environ.get("WIJKPOST_GEOCODE_URL") or
+        "https://api.pdok.nl/bzk/locatieserver/search/v3_1/reverse",
+        "PDOK_TIMEOUT_S": float(os.environ.get("WIJKPOST_PDOK_TIMEOUT_S") or 2),
+        "TILE_MIN_ZOOM": _int("WIJKPOST_TILE_MIN_ZOOM", 6),
+        "TILE_MAX_ZOOM": _int("WIJKPOST_TILE_MAX_ZOOM", 19),
+        "TILE_CACHE_DIR": os.environ.get("WIJKPOST_TILE_CACHE_DIR")
+        or os.path.join(instance_path, "tiles"),
+        "TILE_CACHE_MB": _int("WIJKPOST_TILE_CACHE_MB", 200),
+        "TILE_CACHE_DAYS": _int("WIJKPOST_TILE_CACHE_DAYS", 30),
         "BEHIND_PROXY": os.environ.get("WIJKPOST_BEHIND_PROXY", "") == "1",
         # Scheduled jobs run in the server process (one leader among all processes).
         "SCHEDULER_ENABLED": os.environ.get("WIJKPOST_SCHEDULER", "1") == "1",

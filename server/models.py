@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -186,18 +187,26 @@ class RegistrationAttachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
+EVERY_TEAM = 0  # changes.team_id of an entity every team sees (team ids start at 1)
+
+
 class Change(db.Model):
-    """The change log pull reads: the latest position of every entity, by access scope."""
+    """The change log pull reads: the latest position of every (entity, team) pair.
+
+    An entity several teams see (a notice for two teams) has one row per team; a team
+    that lost it keeps a row with ``removed`` so its next pull says ``remove``. A team
+    id of EVERY_TEAM (0, not NULL: NULLs never match a unique key) means every team.
+    """
 
     __tablename__ = "changes"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     entity: Mapped[str] = mapped_column(String(20))
     entity_id: Mapped[str] = mapped_column(String(64))
-    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    team_id: Mapped[int] = mapped_column(Integer, default=EVERY_TEAM)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
-        UniqueConstraint("entity", "entity_id"),
+        UniqueConstraint("entity", "entity_id", "team_id", name="uq_changes_entity_team"),
         Index("ix_changes_team_seq", "team_id", "seq"),
     )
 
@@ -284,3 +293,91 @@ class AuditPending(db.Model):
     entity_ids: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
     synced: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Area(db.Model):
+    """A team's wijk or an area of attention: GeoJSON in WGS84, RD New for distances."""
+
+    __tablename__ = "areas"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))  # wijk | attention
+    reason: Mapped[str] = mapped_column(Text, default="")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    geometry_rd: Mapped[bytes] = mapped_column(LargeBinary)  # WKB, EPSG:28992
+    # RD New bounding box: the plain B-tree fallback where no spatial index exists
+    min_x: Mapped[float] = mapped_column(Float)
+    max_x: Mapped[float] = mapped_column(Float)
+    min_y: Mapped[float] = mapped_column(Float)
+    max_y: Mapped[float] = mapped_column(Float)
+    rev: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_areas_team", "team_id"),
+        Index("ix_areas_bbox", "min_x", "max_x", "min_y", "max_y"),
+    )
+
+
+class Notice(db.Model):
+    """An area notice from a beheerder: on an area, or on a point with a radius."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text, default="")
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    radius_m: Mapped[float | None] = mapped_column(Float)
+    priority: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    send_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # RD New bounding box of the area or the circle (fallback index, as for areas)
+    min_x: Mapped[float] = mapped_column(Float)
+    max_x: Mapped[float] = mapped_column(Float)
+    min_y: Mapped[float] = mapped_column(Float)
+    max_y: Mapped[float] = mapped_column(Float)
+    rev: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_notices_due", "dispatched_at", "send_at"),
+        Index("ix_notices_bbox", "min_x", "max_x", "min_y", "max_y"),
+    )
+
+
+class NoticeTeam(db.Model):
+    """The teams a notice concerns, computed from its area or point when it is written."""
+
+    __tablename__ = "notice_teams"
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True, index=True)
+
+
+class Hotspot(db.Model):
+    """A cluster of a team's recent registrations of one type (computed by a job)."""
+
+    __tablename__ = "hotspots"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    type: Mapped[str] = mapped_column(String(10))
+    count: Mapped[int] = mapped_column(Integer)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    rd_x: Mapped[float] = mapped_column(Float)
+    rd_y: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[float] = mapped_column(Float)  # extent: farthest member from the centre
+    member_ids: Mapped[list[str]] = mapped_column(JSON)  # to keep the id when it moves
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rev: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -13,7 +13,8 @@ from typing import Any
 from server import audit, bulk
 from server.auth.tokens import Principal
 from server.errors import ApiError
-from server.models import Change, Counter
+from server.geo_entities import load_views as load_geo_views
+from server.models import EVERY_TEAM, Change, Counter
 from server.registrations import store
 
 REMAINING_CAP = 10_000
@@ -49,11 +50,11 @@ _CHANGE_COLUMNS = (Change.seq, Change.entity, Change.entity_id, Change.removed)
 def _ranges(scope: str, team_id: int | None) -> list[tuple[str, tuple[Any, ...]]]:
     """The index ranges of ``changes`` a scope may see: (condition, parameters) each.
 
-    A team sees its own changes and those of no team. The two are read as two ranges of
+    A team sees its own changes and those of every team. The two are read as two ranges of
     the (team_id, seq) index, each with its own LIMIT, and merged here: written as one
     ``OR``, SQLite collects every later change of both and sorts them for each page.
     """
-    return [(" AND team_id = ?", (team_id,)), (" AND team_id IS NULL", ())]
+    return [(" AND team_id = ?", (team_id,)), (f" AND team_id = {EVERY_TEAM}", ())]
 
 
 def _page(ranges: list[tuple[str, tuple[Any, ...]]], since: int, count: int
@@ -99,17 +100,19 @@ def pull(principal: Principal, cursor: str | None, limit: int) -> dict[str, Any]
         entity_id for _, entity, entity_id, removed in rows
         if entity == "registration" and not removed
     ]
-    records = store.load_wire_views(registration_ids)
+    records = {"registration": store.load_wire_views(registration_ids)}
+    records.update(load_geo_views(
+        (entity, entity_id) for _, entity, entity_id, removed in rows
+        if entity != "registration" and not removed))
     changes: list[dict[str, Any]] = []
-    for _, entity, entity_id, _removed in rows:
-        if entity == "registration":
-            record = records.get(entity_id)
-            if record is None:
-                changes.append({"entity": "registration", "id": entity_id,
-                                "op": "remove", "rev": None, "record": None})
-            else:
-                changes.append({"entity": "registration", "id": entity_id,
-                                "op": "upsert", "rev": record["rev"], "record": record})
+    for _, entity, entity_id, removed in rows:
+        record = None if removed else records.get(entity, {}).get(entity_id)
+        if record is None:
+            changes.append({"entity": entity, "id": entity_id,
+                            "op": "remove", "rev": None, "record": None})
+        else:
+            changes.append({"entity": entity, "id": entity_id,
+                            "op": "upsert", "rev": record["rev"], "record": record})
     next_seq = rows[-1][0] if rows else since
     # A pull writes nothing: its audit event is made durable apart and chained later, and
     # the chainer takes the device's last sync from a complete pull's event.

@@ -28,10 +28,10 @@ def test_bulk_insert_stores_what_the_orm_stores(app: Flask, users: dict[str, Use
                                at=at))
     bulk.insert(ProcessedOp.__table__, ("op_id", "user_id", "device_id", "result", "at"),
                 [("bulk-op-1", 1, "d", result, at)])
-    db.session.add(Change(seq=1, entity="registration", entity_id="orm", team_id=None,
+    db.session.add(Change(seq=1, entity="registration", entity_id="orm", team_id=0,
                           removed=True))
     bulk.insert(Change.__table__, ("seq", "entity", "entity_id", "team_id", "removed"),
-                [(2, "registration", "bulk", None, True)])
+                [(2, "registration", "bulk", 0, True)])
     db.session.commit()
 
     op_columns = ["user_id", "device_id", "result", "at"]
@@ -54,12 +54,12 @@ def test_bulk_upsert_moves_an_existing_row_and_update_changes_only_named_columns
     columns = ("seq", "entity", "entity_id", "team_id", "removed")
     bulk.insert(Change.__table__, columns, [(1, "registration", "r1", 7, False),
                                             (2, "registration", "r2", 7, False)])
-    bulk.insert(Change.__table__, columns, [(3, "registration", "r1", 8, True)],
-                upsert_on=("entity", "entity_id"))
+    bulk.insert(Change.__table__, columns, [(3, "registration", "r1", 7, True)],
+                upsert_on=("entity", "entity_id", "team_id"))
     db.session.commit()
     rows = bulk.rows("SELECT seq, entity_id, team_id, removed FROM changes ORDER BY seq", (),
                      (Change.seq, Change.entity_id, Change.team_id, Change.removed))
-    assert rows == [(2, "r2", 7, False), (3, "r1", 8, True)]
+    assert rows == [(2, "r2", 7, False), (3, "r1", 7, True)]
 
     record_id = str(uuid.uuid4())
     now = datetime.now(UTC)

@@ -1,0 +1,521 @@
+"""Briefing latency: GET /api/briefing over HTTP against the same question asked of PostGIS.
+
+Loads a synthetic country (registrations clustered around 40 towns, each town a team;
+areas of attention and notices, half of them on a point with a radius) in two sizes, small
+(1 % of the large) and large (by default 1,000,000 registrations and 100,000 areas and
+notices), into SQLite (R*Tree) and PostgreSQL (PostGIS), starts the real server (gunicorn)
+on each, and times GET /api/briefing for an officer of one town at points spread over
+that town. In the same run it asks PostGIS the same question in one SQL statement, checks
+that every answer has the same items with distances within 0.5 m, and prints p50/p95 of
+each, p95 at the large size against the small, and the ratio against a naive linear scan
+(every registration read, geopy for each of the team's recent ones) for a few queries.
+
+Loading goes around the application: executemany on SQLite, COPY on PostgreSQL (the GiST
+index is built after the copy); everything else the server reads is written as it would.
+
+    python bench/briefing_bench.py --pg postgresql+psycopg://postgres@127.0.0.1/db
+                                   [--registrations 1000000] [--places 100000]
+                                   [--queries 200] [--naive 3]
+
+The PostgreSQL database's public schema is dropped and created again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import orjson
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+PASSWORD = "bench-wachtwoord"
+TOWNS = 40
+NOW = datetime.now(UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_call(port: int, method: str, path: str, body: Any = None,
+              token: str | None = None) -> Any:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=orjson.dumps(body) if body is not None else None,
+                 headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+    return orjson.loads(data)
+
+
+# -- the synthetic country ---------------------------------------------------------------
+
+def towns(rng: np.random.Generator) -> np.ndarray:
+    """(lat, lon) of TOWNS towns inside the Netherlands' land area, roughly."""
+    lat = rng.uniform(51.5, 53.1, TOWNS)
+    lon = rng.uniform(4.6, 6.7, TOWNS)
+    lat[0], lon[0] = 52.0907, 5.1214  # the officer's town: Utrecht
+    return np.column_stack([lat, lon])
+
+
+def scatter(rng: np.random.Generator, centres: np.ndarray, count: int, sigma_m: float,
+            uniform_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` points: most around a town (normal, ``sigma_m``), some anywhere; and the
+    team (town index) of each: its town, or the nearest town for a stray point."""
+    around = int(count * (1 - uniform_share))
+    town = rng.integers(0, TOWNS, around)
+    lat = centres[town, 0] + rng.normal(0, sigma_m / 111_250, around)
+    lon = centres[town, 1] + rng.normal(0, sigma_m / 68_500, around)
+    stray_lat = rng.uniform(51.5, 53.1, count - around)
+    stray_lon = rng.uniform(4.6, 6.7, count - around)
+    d = ((stray_lat[:, None] - centres[None, :, 0]) ** 2
+         + ((stray_lon[:, None] - centres[None, :, 1]) * 0.62) ** 2)
+    points = np.column_stack([np.concatenate([lat, stray_lat]),
+                              np.concatenate([lon, stray_lon])])
+    return points, np.concatenate([town, d.argmin(axis=1)])
+
+
+def off_edges(moments: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
+    """Seconds moved an hour away from the given edges: the HTTP runs and the PostGIS run
+    happen minutes apart, and a row crossing the 14-day or validity edge in between would
+    count as a difference."""
+    for edge in edges:
+        near = np.abs(moments - edge) < 3600
+        moments = np.where(near, moments + 7200, moments)
+    return moments
+
+
+def sqlite_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def dataset(rng: np.random.Generator, registrations: int, places: int,
+            team_ids: list[int], author_id: int) -> dict[str, Any]:
+    """Rows for registrations, areas, notices and notice teams (shared by both databases)."""
+    import shapely
+
+    from server.geo import to_rd_many
+    from server.spatial_schema import tree_id
+
+    centres = towns(np.random.default_rng(7))
+    points, town = scatter(rng, centres, registrations, 3000, 0.3)
+    rd = to_rd_many([tuple(p) for p in points])
+    ages = off_edges(rng.uniform(0, 365 * 86400, registrations), (14 * 86400,))
+    regs = []
+    for i in range(registrations):
+        rid = str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63)),
+                            version=4))
+        created = NOW - timedelta(seconds=float(ages[i]))
+        regs.append((rid, "vor", "submitted", 1, team_ids[town[i]], author_id,
+                     float(points[i, 0]), float(points[i, 1]), rd[i][0], rd[i][1], created,
+                     tree_id(rid)))
+
+    # areas of attention: squares of 100 to 600 m; notices: a point with a radius, or an area
+    area_count = places // 2
+    a_points, a_town = scatter(rng, centres, area_count, 5000, 0.3)
+    half = rng.uniform(50, 300, area_count)
+    dlat, dlon = half / 111_250, half / 68_500
+    lat, lon = a_points[:, 0], a_points[:, 1]
+    rings = np.stack([np.column_stack([lon - dlon, lat - dlat]),
+                      np.column_stack([lon + dlon, lat - dlat]),
+                      np.column_stack([lon + dlon, lat + dlat]),
+                      np.column_stack([lon - dlon, lat + dlat]),
+                      np.column_stack([lon - dlon, lat - dlat])], axis=1)
+    flat = rings.reshape(-1, 2)
+    rd_flat = np.array(to_rd_many([(p[1], p[0]) for p in flat])).reshape(rings.shape)
+    rd_polys = shapely.polygons(rd_flat)
+    wkb = shapely.to_wkb(rd_polys)
+    bounds = shapely.bounds(rd_polys)
+    areas = []
+    for i in range(area_count):
+        team = None if rng.random() < 0.2 else team_ids[a_town[i]]
+        until = None if rng.random() < 0.7 else NOW + timedelta(
+            seconds=float(off_edges(np.array([rng.uniform(-30, 30) * 86400]), (0,))[0]))
+        geometry = {"type": "Polygon", "coordinates": [rings[i].round(7).tolist()]}
+        areas.append((i + 1, f"Gebied {i + 1}", "attention", "Bench", team,
+                      NOW - timedelta(days=60), until, geometry, bytes(wkb[i]),
+                      float(bounds[i, 0]), float(bounds[i, 2]), float(bounds[i, 1]),
+                      float(bounds[i, 3]), a_town[i]))
+
+    notice_count = places - area_count
+    n_points, n_town = scatter(rng, centres, notice_count, 5000, 0.3)
+    n_rd = to_rd_many([tuple(p) for p in n_points])
+    notices, notice_teams = [], []
+    for i in range(notice_count):
+        nid = i + 1
+        start_s = float(off_edges(np.array([rng.uniform(0, 20) * 86400]), (0,))[0])
+        life_s = float(off_edges(np.array([rng.uniform(1, 40) * 86400]), (start_s,))[0])
+        start, end = NOW - timedelta(seconds=start_s), NOW - timedelta(seconds=start_s - life_s)
+        if i % 2:
+            area = areas[int(rng.integers(0, area_count))]
+            box = area[9:13]
+            row = (nid, area[0], None, None, None)
+            teams = {area[4]} if area[4] is not None else {team_ids[area[13]]}
+        else:
+            radius = float(rng.uniform(100, 2000))
+            x, y = n_rd[i]
+            reach = radius * 1.002 + 1
+            box = (x - reach, x + reach, y - reach, y + reach)
+            row = (nid, None, float(n_points[i, 0]), float(n_points[i, 1]), radius)
+            teams = {team_ids[n_town[i]]}
+        notices.append((*row, int(rng.integers(1, 4)), start, end, author_id, *box))
+        notice_teams += [(nid, t) for t in teams]
+    return {"registrations": regs, "areas": areas, "notices": notices,
+            "notice_teams": notice_teams, "centres": centres}
+
+
+# -- loading -----------------------------------------------------------------------------
+
+def prepare(url: str, instance: str) -> tuple[list[int], int, int]:
+    """Migrate, create the teams, the officer and a beheerder; returns (team ids, the
+    officer's team id, beheerder id)."""
+    os.environ.update({"DATABASE_URL": url, "WIJKPOST_INSTANCE": instance,
+                       "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "0",
+                       "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024"})
+    from sqlalchemy import text
+
+    from server import create_app
+    from server.cli import ensure_team, init_database, make_user
+    from server.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        if url.startswith("postgresql"):
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        init_database()
+        teams = [ensure_team(f"Team {i:02d}").id for i in range(TOWNS)]
+        make_user("officer", "agent", PASSWORD, "Team 00")
+        admin = make_user("admin", "beheerder", PASSWORD)
+        db.session.commit()
+        result = (teams, teams[0], admin.id)
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+def load_sqlite(path: str, data: dict[str, Any]) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-1000000")
+    regs = data["registrations"]
+    conn.executemany(
+        "INSERT INTO registrations (id, type, status, rev, team_id, created_by_id, data, meta,"
+        " conflicts, amendments, review, open_conflicts, lat, lon, accuracy, rd_x, rd_y, "
+        "created_at, updated_at, submitted_at) VALUES (?, ?, ?, ?, ?, ?, '{}', '{}', '[]', "
+        "'[]', NULL, 0, ?, ?, 10, ?, ?, ?, ?, NULL)",
+        sorted((*r[:10], sqlite_time(r[10]), sqlite_time(r[10])) for r in regs))
+    # the tree fills faster in spatial order (2 km strips, west to east in each)
+    conn.executemany(
+        "INSERT INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        sorted(((r[11], r[8], r[8], r[9], r[9], r[0], r[4],
+                 r[10].timestamp() / 86400 + 2440587.5) for r in regs),
+               key=lambda row: (int(row[3] // 2000), row[1])))
+    now = sqlite_time(NOW)
+    conn.executemany(
+        "INSERT INTO areas (id, name, kind, reason, team_id, valid_from, valid_until, geometry,"
+        " geometry_rd, min_x, max_x, min_y, max_y, rev, created_at, updated_at) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        [(*a[:5], sqlite_time(a[5]), a[6] and sqlite_time(a[6]), json.dumps(a[7]), *a[8:13],
+          now, now) for a in data["areas"]])
+    conn.executemany("INSERT INTO rtree_areas VALUES (?, ?, ?, ?, ?)",
+                     [(a[0], *a[9:13]) for a in data["areas"]])
+    conn.executemany(
+        "INSERT INTO notices (id, area_id, lat, lon, radius_m, priority, valid_from, "
+        "valid_until, created_by_id, min_x, max_x, min_y, max_y, title, body, send_at, "
+        "dispatched_at, sends_accepted, rev, created_at, updated_at) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'Mededeling', 'Tekst', ?, ?, 0, 1, ?, ?)",
+        [(*n[:6], sqlite_time(n[6]), sqlite_time(n[7]), *n[8:13], sqlite_time(n[6]), now,
+          now, now) for n in data["notices"]])
+    conn.executemany("INSERT INTO rtree_notices VALUES (?, ?, ?, ?, ?)",
+                     [(n[0], *n[9:13]) for n in data["notices"]])
+    conn.executemany("INSERT INTO notice_teams VALUES (?, ?)", data["notice_teams"])
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def load_postgres(dsn: str, data: dict[str, Any]) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("DROP INDEX ix_registrations_geog")
+        with cur.copy("COPY registrations (id, type, status, rev, team_id, created_by_id, "
+                      "data, meta, conflicts, amendments, open_conflicts, lat, lon, accuracy,"
+                      " rd_x, rd_y, created_at, updated_at) FROM STDIN") as copy:
+            for r in data["registrations"]:
+                copy.write_row((*r[:6], "{}", "{}", "[]", "[]", 0, r[6], r[7], 10, r[8], r[9],
+                                r[10], r[10]))
+        cur.execute("CREATE INDEX ix_registrations_geog ON registrations USING gist (geog)")
+        with cur.copy("COPY areas (id, name, kind, reason, team_id, valid_from, valid_until, "
+                      "geometry, geometry_rd, min_x, max_x, min_y, max_y, rev, created_at, "
+                      "updated_at) FROM STDIN") as copy:
+            for a in data["areas"]:
+                copy.write_row((*a[:7], json.dumps(a[7]), *a[8:13], 1, NOW, NOW))
+        cur.execute("UPDATE areas SET geog = ST_GeomFromGeoJSON(geometry::text)::geography")
+        with cur.copy("COPY notices (id, area_id, lat, lon, radius_m, priority, valid_from, "
+                      "valid_until, created_by_id, min_x, max_x, min_y, max_y, title, body, "
+                      "send_at, dispatched_at, sends_accepted, rev, created_at, updated_at) "
+                      "FROM STDIN") as copy:
+            for n in data["notices"]:
+                copy.write_row((*n, "Mededeling", "Tekst", n[6], NOW, 0, 1, NOW, NOW))
+        cur.execute("UPDATE notices n SET cover = a.geog FROM areas a WHERE a.id = n.area_id")
+        cur.execute("UPDATE notices SET cover = ST_Buffer(ST_SetSRID(ST_MakePoint(lon, lat), "
+                    "4326)::geography, radius_m * 1.01 + 5) WHERE area_id IS NULL")
+        with cur.copy("COPY notice_teams (notice_id, team_id) FROM STDIN") as copy:
+            for row in data["notice_teams"]:
+                copy.write_row(row)
+        for table in ("areas", "notices"):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))")
+        conn.commit()
+        conn.autocommit = True
+        cur.execute("VACUUM ANALYZE")
+
+
+def hotspots(url: str) -> None:
+    """The hotspot job over the loaded data, as the scheduler would run it."""
+    from server import create_app
+    from server.extensions import db
+    from server.hotspots import compute_hotspots
+
+    os.environ["DATABASE_URL"] = url
+    app = create_app()
+    with app.app_context():
+        compute_hotspots()
+        db.session.remove()
+        db.engine.dispose()
+
+
+# -- asking ------------------------------------------------------------------------------
+
+POSTGIS_SQL = """
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)
+SELECT kind, id, priority, distance FROM (
+  SELECT 'notice' AS kind, n.id::text AS id, n.priority,
+         CASE WHEN n.area_id IS NULL THEN ST_Distance(
+           ST_SetSRID(ST_MakePoint(n.lon, n.lat), 4326)::geography, p.g) ELSE 0 END AS distance
+  FROM p, notices n JOIN notice_teams t ON t.notice_id = n.id AND t.team_id = %(team)s
+  WHERE ST_Intersects(n.cover, p.g) AND n.valid_from <= now() AND n.valid_until > now()
+    AND ((n.area_id IS NULL AND ST_DWithin(ST_SetSRID(ST_MakePoint(n.lon, n.lat), 4326)
+                                           ::geography, p.g, n.radius_m))
+         OR (n.area_id IS NOT NULL AND ST_Intersects(
+               (SELECT geog FROM areas WHERE id = n.area_id), p.g)))
+  UNION ALL
+  SELECT 'area', a.id::text, 2, 0 FROM p, areas a
+  WHERE ST_Intersects(a.geog, p.g) AND a.kind = 'attention'
+    AND (a.team_id = %(team)s OR a.team_id IS NULL) AND a.valid_from <= now()
+    AND (a.valid_until IS NULL OR a.valid_until > now())
+  UNION ALL
+  SELECT 'hotspot', h.id, 3, GREATEST(0, ST_Distance(
+           ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326)::geography, p.g) - h.radius_m)
+  FROM p, hotspots h WHERE h.team_id = %(team)s AND ST_DWithin(
+    ST_SetSRID(ST_MakePoint(h.lon, h.lat), 4326)::geography, p.g, %(radius)s + h.radius_m)
+  UNION ALL
+  SELECT 'registration', r.id, 3, ST_Distance(r.geog, p.g) FROM p, registrations r
+  WHERE ST_DWithin(r.geog, p.g, %(radius)s) AND r.team_id = %(team)s
+    AND r.created_at >= now() - interval '14 days'
+) items ORDER BY priority, distance, kind, id LIMIT 50
+"""
+
+
+def query_points(rng: np.random.Generator, centre: np.ndarray, count: int) -> list[tuple]:
+    return [(float(centre[0] + rng.normal(0, 2500 / 111_250)),
+             float(centre[1] + rng.normal(0, 2500 / 68_500))) for _ in range(count)]
+
+
+def serve(url: str, instance: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "WIJKPOST_INSTANCE": instance,
+           "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "1"}
+    server = subprocess.Popen([GUNICORN, "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=ROOT)
+    for _ in range(200):
+        try:
+            http_call(port, "GET", "/health")
+            return server, port
+        except (OSError, RuntimeError):
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("server did not start")
+
+
+def over_http(port: int, points: list[tuple]) -> tuple[list[float], list[list[tuple]]]:
+    token = http_call(port, "POST", "/api/auth/login", {
+        "username": "officer", "password": PASSWORD, "device_name": "bench"})["token"]
+    times, answers = [], []
+    for lat, lon in points:
+        started = time.perf_counter()
+        body = http_call(port, "GET", f"/api/briefing?lat={lat:.7f}&lon={lon:.7f}",
+                         token=token)
+        times.append(time.perf_counter() - started)
+        answers.append([(i["kind"], str(i["id"]), i["distance_m"]) for i in body["items"]])
+    return times, answers
+
+
+def over_postgis(dsn: str, team: int, points: list[tuple]
+                 ) -> tuple[list[float], list[list[tuple]]]:
+    import psycopg
+
+    times, answers = [], []
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("SET plan_cache_mode = force_custom_plan")
+        for lat, lon in points:
+            started = time.perf_counter()
+            cur.execute(POSTGIS_SQL, {"lat": lat, "lon": lon, "team": team, "radius": 500},
+                        prepare=True)
+            rows = cur.fetchall()
+            times.append(time.perf_counter() - started)
+            answers.append([(k, i, float(d)) for k, i, _, d in rows])
+    return times, answers
+
+
+def naive_scan(path: str, team: int, points: list[tuple]) -> list[float]:
+    """Every registration read and checked with geopy (the team's recent ones): the
+    briefing's registrations without an index, as a baseline."""
+    import sqlite3
+
+    from geopy.distance import geodesic
+
+    times = []
+    cutoff = sqlite_time(NOW - timedelta(days=14))
+    for lat, lon in points:
+        started = time.perf_counter()
+        conn = sqlite3.connect(path)
+        found = []
+        for rid, r_lat, r_lon, r_team, created in conn.execute(
+                "SELECT id, lat, lon, team_id, created_at FROM registrations"):
+            if r_team == team and created >= cutoff:
+                distance = geodesic((lat, lon), (r_lat, r_lon)).meters
+                if distance <= 500:
+                    found.append((distance, rid))
+        found.sort()
+        conn.close()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def compare(name: str, got: list[list[tuple]], expected: list[list[tuple]]) -> int:
+    """Queries whose items differ or whose distances differ by more than 0.5 m."""
+    bad = 0
+    for mine, theirs in zip(got, expected, strict=True):
+        a = {(k, i): d for k, i, d in mine}
+        b = {(k, i): d for k, i, d in theirs}
+        if set(a) != set(b) or any(abs(a[key] - b[key]) > 0.5 for key in a):
+            bad += 1
+            if bad <= 3:
+                print(f"  {name} differs: only here {sorted(set(a) - set(b))[:3]}, "
+                      f"only in PostGIS {sorted(set(b) - set(a))[:3]}")
+    return bad
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def run_size(label: str, registrations: int, places: int, pg: str | None, queries: int,
+             naive: int, tmp: str) -> dict[str, Any]:
+    print(f"\n== {label}: {registrations:,} registrations, {places:,} areas and notices ==")
+    rng = np.random.default_rng(11)
+    results: dict[str, Any] = {}
+    sqlite_path = os.path.join(tmp, f"{label}.db")
+    urls = {"sqlite": f"sqlite:///{sqlite_path}"}
+    if pg:
+        urls["postgresql"] = pg
+    data = None
+    for kind, url in urls.items():
+        instance = os.path.join(tmp, f"{label}-{kind}")
+        teams, team, admin = prepare(url, instance)
+        started = time.perf_counter()
+        if data is None:
+            data = dataset(rng, registrations, places, teams, admin)
+            print(f"  generated in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+        if kind == "sqlite":
+            load_sqlite(sqlite_path, data)
+        else:
+            load_postgres(pg.replace("postgresql+psycopg", "postgresql"), data)  # type: ignore[union-attr]
+        hotspots(url)
+        print(f"  {kind}: loaded in {time.perf_counter() - started:.1f} s")
+        points = query_points(np.random.default_rng(5), data["centres"][0], queries)
+        server, port = serve(url, instance)
+        try:
+            over_http(port, points[:20])  # warm-up: connections, caches, PROJ
+            times, answers = over_http(port, points)
+        finally:
+            server.terminate()
+            server.wait(10)
+        results[kind] = (times, answers)
+        results["team"], results["points"] = team, points
+        print(f"  {kind} over HTTP: p50 {pct(times, 50):.2f} ms, p95 {pct(times, 95):.2f} ms, "
+              f"{statistics.mean(len(a) for a in answers):.1f} items a query")
+    if pg:
+        dsn = pg.replace("postgresql+psycopg", "postgresql")
+        over_postgis(dsn, results["team"], results["points"][:20])
+        times, answers = over_postgis(dsn, results["team"], results["points"])
+        results["postgis"] = (times, answers)
+        print(f"  PostGIS directly: p50 {pct(times, 50):.2f} ms, p95 {pct(times, 95):.2f} ms")
+        for kind in ("sqlite", "postgresql"):
+            bad = compare(kind, results[kind][1], answers)
+            print(f"  answers {kind} vs PostGIS: {len(answers) - bad}/{len(answers)} the same")
+        ratio = pct(results["postgresql"][0], 95) / pct(times, 95)
+        print(f"  p95 HTTP (PostgreSQL) / p95 PostGIS directly: {ratio:.2f}x (goal <= 2x)")
+    if naive:
+        naive_times = naive_scan(sqlite_path, results["team"], results["points"][:naive])
+        results["naive"] = naive_times
+        speedup = statistics.median(naive_times) * 1000 / pct(results["sqlite"][0], 50)
+        print(f"  naive linear geopy scan: median {statistics.median(naive_times) * 1000:.0f} "
+              f"ms a query, {speedup:.0f}x the indexed briefing over HTTP (SQLite p50)")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pg", default=os.environ.get("WIJKPOST_BENCH_PG"),
+                        help="PostgreSQL URL (its public schema is recreated)")
+    parser.add_argument("--registrations", type=int, default=1_000_000)
+    parser.add_argument("--places", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--naive", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        small = run_size("small", args.registrations // 100, args.places // 100, args.pg,
+                         args.queries, args.naive, tmp)
+        large = run_size("large", args.registrations, args.places, args.pg, args.queries,
+                         args.naive, tmp)
+    print("\n== growth ==")
+    for kind in ("sqlite", "postgresql"):
+        if kind in large:
+            ratio = pct(large[kind][0], 95) / pct(small[kind][0], 95)
+            print(f"  {kind}: p95 at {args.registrations:,} / p95 at "
+                  f"{args.registrations // 100:,}: {ratio:.2f}x (goal <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Briefings: what matters where an officer stands (notices, areas, hotspots, registrations)."""

@@ -1,0 +1,206 @@
+"""The spatial index behind briefings: writes kept in step with the rows, candidate queries.
+
+Which index (see spatial_schema): ``rtree`` on SQLite, ``postgis`` on PostgreSQL with the
+extension, ``bbox`` (RD bounding-box columns under B-tree indexes) on PostgreSQL without it.
+Every query here only narrows to candidates by bounding box or geography; the exact
+geometry (shapely on RD New, geopy for point distances) is applied to those few after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+
+from server import bulk
+from server.extensions import db
+from server.spatial_schema import tree_id
+
+BBox = tuple[float, float, float, float]  # min_x, max_x, min_y, max_y in RD New metres
+
+
+def backend() -> str:
+    """rtree, postgis or bbox: looked up once per application."""
+    found = current_app.extensions.get("wijkpost_spatial")
+    if found is None:
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            found = "rtree"
+        else:
+            with engine.connect() as connection:
+                has = connection.exec_driver_sql(
+                    "SELECT 1 FROM information_schema.columns WHERE table_name = 'areas' "
+                    "AND column_name = 'geog'").first()
+            found = "postgis" if has else "bbox"
+        current_app.extensions["wijkpost_spatial"] = found
+    return found
+
+
+# Writes ---------------------------------------------------------------------------------
+
+def index_area(area_id: int, box: BBox, geojson: dict[str, Any]) -> None:
+    kind = backend()
+    if kind == "rtree":
+        bulk.rows("INSERT OR REPLACE INTO rtree_areas VALUES (?, ?, ?, ?, ?)", (area_id, *box))
+    elif kind == "postgis":
+        bulk.rows("UPDATE areas SET geog = ST_GeomFromGeoJSON(?)::geography WHERE id = ?",
+                  (_json(geojson), area_id))
+
+
+def unindex_area(area_id: int) -> None:
+    if backend() == "rtree":
+        bulk.rows("DELETE FROM rtree_areas WHERE id = ?", (area_id,))
+
+
+def index_notice(notice_id: int, box: BBox, area_id: int | None,
+                 point: tuple[float, float] | None, radius_m: float | None) -> None:
+    kind = backend()
+    if kind == "rtree":
+        bulk.rows("INSERT OR REPLACE INTO rtree_notices VALUES (?, ?, ?, ?, ?)",
+                  (notice_id, *box))
+    elif kind == "postgis":
+        if area_id is not None:
+            bulk.rows("UPDATE notices SET cover = (SELECT geog FROM areas WHERE id = ?) "
+                      "WHERE id = ?", (area_id, notice_id))
+        else:
+            assert point is not None and radius_m is not None
+            # A buffer is a polygon inside the circle: widened so it never cuts it short.
+            bulk.rows("UPDATE notices SET cover = ST_Buffer(ST_SetSRID(ST_MakePoint(?, ?), "
+                      "4326)::geography, ?) WHERE id = ?",
+                      (point[1], point[0], radius_m * 1.01 + 5, notice_id))
+
+
+def unindex_notice(notice_id: int) -> None:
+    if backend() == "rtree":
+        bulk.rows("DELETE FROM rtree_notices WHERE id = ?", (notice_id,))
+
+
+def index_registrations(inserts: Iterable[dict[str, Any]],
+                        updates: Iterable[dict[str, Any]]) -> None:
+    """The push path's flush: new registrations, and updates that wrote the location
+    (those carry ``rd_x``). Only SQLite's tree is written here, one ``executemany`` per
+    kind; PostGIS derives its column from lat/lon, and the plain index follows rd_x/rd_y.
+    """
+    if not on_sqlite():
+        return
+    new = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"],
+            r["team_id"], _julian(r["created_at"])) for r in inserts if r["rd_x"] is not None]
+    if new:
+        bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?)", new)
+    moved = [row for row in updates if "rd_x" in row]
+    present = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"])
+               for r in moved if r["rd_x"] is not None]
+    if present:
+        # an existing record: its team and creation day from its row
+        bulk.rows_many(
+            "INSERT OR REPLACE INTO rtree_registrations SELECT ?, ?, ?, ?, ?, id, team_id, "
+            "julianday(created_at) FROM registrations WHERE id = ?", present)
+    absent = [(tree_id(r["id"]),) for r in moved if r["rd_x"] is None]
+    if absent:
+        bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", absent)
+
+
+def _julian(moment: datetime) -> float:
+    """SQLite's julianday() of a UTC time."""
+    return moment.timestamp() / 86400 + 2440587.5
+
+
+def unindex_registrations(ids: Iterable[str]) -> None:
+    keys = [(tree_id(i),) for i in ids]
+    if keys and on_sqlite():
+        bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", keys)
+
+
+def on_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def _json(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
+# The briefing's one query ---------------------------------------------------------------
+#
+# One statement gathers every candidate of a briefing, the index narrowing each kind to
+# the few rows whose box or geography may hold the point: one round trip to the database
+# (on a loaded PostgreSQL server each costs milliseconds). Columns: kind, id, title, text,
+# priority, area_id, lat, lon, radius_m, shape (RD New WKB), valid_from, valid_until,
+# created_at, type, status, count.
+
+_POINT = "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography"
+
+
+def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
+                 team_id: int, since: datetime) -> tuple[str, list[Any]]:
+    kind = backend()
+    reach = radius_m * 1.002 + 1  # RD and geodesic metres differ by under 0.1 %
+    box = (x, x, y, y)
+    params: list[Any] = []
+
+    def holds(alias: str, tree: str, column: str) -> str:
+        if kind == "rtree":
+            params.extend(box)
+            return (f"{alias}.id IN (SELECT id FROM {tree} WHERE min_x <= ? AND max_x >= ? "
+                    "AND min_y <= ? AND max_y >= ?)")
+        if kind == "postgis":
+            params.extend((lon, lat))
+            return f"ST_Intersects({alias}.{column}, {_POINT})"
+        params.extend(box)
+        return (f"{alias}.min_x <= ? AND {alias}.max_x >= ? AND {alias}.min_y <= ? "
+                f"AND {alias}.max_y >= ?")
+
+    params.append(team_id)
+    notices = (
+        "SELECT 'notice', CAST(n.id AS TEXT), n.title, n.body, n.priority, n.area_id, n.lat, "
+        "n.lon, n.radius_m, a.geometry_rd, n.valid_from, n.valid_until, "
+        # typed here: a UNION takes each column's type from its first part
+        "CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS VARCHAR(10)), "
+        "CAST(NULL AS VARCHAR(20)), CAST(NULL AS INTEGER) FROM notices n "
+        "JOIN notice_teams t ON t.notice_id = n.id AND t.team_id = ? "
+        "LEFT JOIN areas a ON a.id = n.area_id WHERE "
+        + holds("n", "rtree_notices", "cover"))
+    params.append(team_id)
+    areas = (
+        "SELECT 'area', CAST(a.id AS TEXT), a.name, a.reason, 2, NULL, NULL, NULL, NULL, "
+        "a.geometry_rd, a.valid_from, a.valid_until, NULL, NULL, NULL, NULL FROM areas a "
+        "WHERE a.kind = 'attention' AND (a.team_id = ? OR a.team_id IS NULL) AND "
+        + holds("a", "rtree_areas", "geog"))
+    # a hotspot's extent is rarely more than a few hundred metres (DBSCAN, eps 150 m)
+    far = reach + HOTSPOT_REACH_M
+    params.extend((team_id, x - far, x + far, y - far, y + far))
+    hotspots = (
+        "SELECT 'hotspot', h.id, NULL, NULL, 3, NULL, h.lat, h.lon, h.radius_m, NULL, NULL, "
+        "NULL, NULL, h.type, NULL, h.count FROM hotspots h WHERE h.team_id = ? "
+        "AND h.rd_x BETWEEN ? AND ? AND h.rd_y BETWEEN ? AND ?")
+    registrations = (
+        "SELECT 'registration', r.id, NULL, NULL, 3, NULL, r.lat, r.lon, NULL, NULL, NULL, "
+        "NULL, r.created_at, r.type, r.status, NULL FROM registrations r WHERE ")
+    if kind == "rtree":
+        params.extend((x + reach, x - reach, y + reach, y - reach, team_id, _stamp(since)))
+        registrations += (
+            "r.id IN (SELECT registration_id FROM rtree_registrations WHERE min_x <= ? "
+            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND team_id = ? "
+            "AND created_jd >= julianday(?))")
+    elif kind == "postgis":
+        params.extend((lon, lat, reach, team_id, since))
+        registrations += (f"ST_DWithin(r.geog, {_POINT}, ?) AND r.team_id = ? "
+                          "AND r.created_at >= ?")
+    else:
+        params.extend((x - reach, x + reach, y - reach, y + reach, team_id,
+                       _stamp(since) if on_sqlite() else since))
+        registrations += ("r.rd_x BETWEEN ? AND ? AND r.rd_y BETWEEN ? AND ? "
+                          "AND r.team_id = ? AND r.created_at >= ?")
+    return " UNION ALL ".join((notices, areas, hotspots, registrations)), params
+
+
+HOTSPOT_REACH_M = 5000
+
+
+def _stamp(moment: datetime) -> str:
+    """A UTC time as SQLite's DateTime columns hold it (text that sorts in time order)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -1,0 +1,75 @@
+"""The spatial index's schema objects, per database (used by the migration and the CLI).
+
+SQLite: R*Tree virtual tables over RD New bounding boxes (areas, notice covers, registration
+points; the registrations' tree carries team and creation day so a briefing filters without
+touching the registrations table). PostgreSQL with PostGIS: geography columns with GiST
+indexes; the registrations' one is a generated column, so the push path writes nothing more.
+PostgreSQL without PostGIS: plain B-tree indexes on the RD bounding-box columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.engine import Connection
+
+
+def tree_id(registration_id: str) -> int:
+    """The R*Tree key of a registration (R*Tree keys are integers; ids are UUIDs): 63 bits
+    of a hash, a collision among a million ids about one chance in 10^7 (the row also
+    carries the id, and the briefing reads the id from it)."""
+    digest = hashlib.blake2b(registration_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+SQLITE_TREES = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS rtree_areas USING rtree(id, min_x, max_x, min_y, max_y)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS rtree_notices USING rtree(id, min_x, max_x, min_y, max_y)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS rtree_registrations USING rtree("
+    "id, min_x, max_x, min_y, max_y, +registration_id, +team_id, +created_jd)",
+)
+
+POSTGIS = (
+    "ALTER TABLE registrations ADD COLUMN IF NOT EXISTS geog geography(Point, 4326) "
+    "GENERATED ALWAYS AS (CASE WHEN lat IS NULL OR lon IS NULL THEN NULL "
+    "ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography END) STORED",
+    "CREATE INDEX IF NOT EXISTS ix_registrations_geog ON registrations USING gist (geog)",
+    "ALTER TABLE areas ADD COLUMN IF NOT EXISTS geog geography",
+    "CREATE INDEX IF NOT EXISTS ix_areas_geog ON areas USING gist (geog)",
+    "ALTER TABLE notices ADD COLUMN IF NOT EXISTS cover geography",
+    "CREATE INDEX IF NOT EXISTS ix_notices_cover ON notices USING gist (cover)",
+    # rows written before PostGIS was there (`flask spatial-index` after installing it)
+    "UPDATE areas SET geog = ST_GeomFromGeoJSON(geometry::text)::geography WHERE geog IS NULL",
+    "UPDATE notices n SET cover = a.geog FROM areas a WHERE a.id = n.area_id AND n.cover IS NULL",
+    "UPDATE notices SET cover = ST_Buffer(ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, "
+    "radius_m * 1.01 + 5) WHERE area_id IS NULL AND cover IS NULL",
+)
+
+# Without PostGIS: a B-tree on RD x then y narrows a briefing to a strip of the country.
+POSTGRES_PLAIN = (
+    "CREATE INDEX IF NOT EXISTS ix_registrations_rd ON registrations (rd_x, rd_y)",
+)
+
+
+def install(bind: Connection) -> str:
+    """Create what this database supports; returns the backend: rtree, postgis or bbox."""
+    if bind.dialect.name == "sqlite":
+        for statement in SQLITE_TREES:
+            bind.exec_driver_sql(statement)
+        located = bind.exec_driver_sql(
+            "SELECT id, rd_x, rd_y, team_id, julianday(created_at) FROM registrations "
+            "WHERE rd_x IS NOT NULL").all()
+        if located:
+            bind.exec_driver_sql(
+                "INSERT OR REPLACE INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(tree_id(r[0]), r[1], r[1], r[2], r[2], r[0], r[3], r[4]) for r in located])
+        return "rtree"
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+    except Exception:  # noqa: BLE001  (the package is not installed: use the fallback)
+        for statement in POSTGRES_PLAIN:
+            bind.exec_driver_sql(statement)
+        return "bbox"
+    for statement in POSTGIS:
+        bind.exec_driver_sql(statement)
+    return "postgis"

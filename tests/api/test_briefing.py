@@ -1,0 +1,191 @@
+"""The briefing: what shows where, in which order, within which bounds, for whom."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from server.extensions import db
+from server.models import AuditEntry, utcnow
+from tests.conftest import Api
+from tests.geo_samples import LAT, LON, box, feature, offset
+
+
+def iso(delta: timedelta = timedelta()) -> str:
+    return (utcnow() + delta).isoformat()
+
+
+def area(beheerder: Api, geometry: dict[str, Any], name: str, **kw: Any) -> int:
+    response = beheerder.post("/api/areas", json=feature(geometry, name, **kw))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def notice(beheerder: Api, **body: Any) -> int:
+    body = {"title": "Mededeling", "priority": 2, "valid_until": iso(timedelta(days=2)), **body}
+    response = beheerder.post("/api/notices", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def point(north_m: float = 0, east_m: float = 0) -> dict[str, float]:
+    lat, lon = offset(LAT, LON, north_m, east_m)
+    return {"lat": lat, "lon": lon}
+
+
+def registration(api: Api, north_m: float = 0, east_m: float = 0) -> str:
+    rid = str(uuid.uuid4())
+    [result] = api.push(api.op(rid, {"location": {**point(north_m, east_m), "accuracy": 5}}))
+    assert result["status"] == "applied", result
+    return rid
+
+
+def brief(api: Api, north_m: float = 0, east_m: float = 0) -> list[dict[str, Any]]:
+    here = point(north_m, east_m)
+    response = api.get(f"/api/briefing?lat={here['lat']}&lon={here['lon']}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+@pytest.fixture
+def city(beheerder: Api) -> dict[str, int]:
+    """Centrum's wijk west of the centre, Noord's east of it (100 m overlap)."""
+    area(beheerder, box(-2000, -3000, 2000, 100), "Centrum", kind="wijk", team="Centrum")
+    area(beheerder, box(-2000, 0, 2000, 3000), "Noord", kind="wijk", team="Noord")
+    return {
+        "square": area(beheerder, box(-100, -100, 100, 100), "Neude", reason="Overlast"),
+        "far": area(beheerder, box(1000, 1000, 1200, 1200), "Station"),
+        "noord_only": area(beheerder, box(-100, -100, 100, 100), "Noord-plein", team="Noord"),
+    }
+
+
+def test_items_inside_and_outside_ordered_by_priority_then_distance(
+        city: dict[str, int], beheerder: Api, agent1: Api, agent2: Api, agent3: Api) -> None:
+    covering = notice(beheerder, title="Inbraken", priority=1, point=point(100, -300),
+                      radius_m=400)
+    notice(beheerder, title="Te klein", priority=1, point=point(100, -300), radius_m=50)
+    notice(beheerder, title="Later", priority=1, point=point(0, -300), radius_m=500,
+           valid_from=iso(timedelta(hours=3)))
+    area_notice = notice(beheerder, title="Markt", priority=3, area_id=city["square"])
+    notice(beheerder, title="Alleen Noord", priority=1, area_id=city["noord_only"])
+    near = registration(agent2, 300, 0)
+    nearer = registration(agent1, -40, 30)
+    registration(agent1, 600, 0)   # beyond 500 m
+    theirs = registration(agent3, 10, 10)   # another team's
+
+    items = brief(agent1)
+    summary = [(i["kind"], i["id"], i["priority"]) for i in items]
+    assert summary == [
+        ("notice", covering, 1),
+        ("area", city["square"], 2),
+        ("notice", area_notice, 3),
+        ("registration", nearer, 3),
+        ("registration", near, 3),
+    ]
+    distances = [i["distance_m"] for i in items]
+    assert distances[0] == pytest.approx((100**2 + 300**2) ** 0.5, abs=2)
+    assert distances[1] == distances[2] == 0
+    assert distances[3] == pytest.approx(50, abs=1)
+    assert distances[4] == pytest.approx(300, abs=1)
+    assert items[1]["title"] == "Neude" and items[1]["reason"] == "Overlast"
+
+    # Noord's officer at the same spot: the teamless area, Noord's own notice, not
+    # Centrum's registrations
+    noord = {(i["kind"], i["title"]) for i in brief(agent3)}
+    assert {("notice", "Alleen Noord"), ("area", "Neude"), ("area", "Noord-plein"),
+            ("notice", "Markt")} <= noord
+    assert ("notice", "Inbraken") not in noord  # its point lies in Centrum's wijk only
+    assert [i["id"] for i in brief(agent3) if i["kind"] == "registration"] == [theirs]
+
+    # outside every area of attention and notice
+    assert brief(agent1, -1500, -2500) == []
+
+
+def test_registrations_older_than_the_window_leave(monkeypatch: Any, agent1: Api) -> None:
+    rid = registration(agent1, 100, 0)
+    assert [i["id"] for i in brief(agent1)] == [rid]
+    from server.briefing import routes
+
+    monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(days=13))
+    assert [i["id"] for i in brief(agent1)] == [rid]
+    monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(days=15))
+    assert brief(agent1) == []
+
+
+def test_expired_notice_leaves(monkeypatch: Any, city: dict[str, int], beheerder: Api,
+                               agent1: Api) -> None:
+    notice(beheerder, title="Kort", priority=1, point=point(0, -300), radius_m=500,
+           valid_until=iso(timedelta(hours=1)))
+    assert "Kort" in [i["title"] for i in brief(agent1)]
+    from server.briefing import routes
+
+    monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(hours=2))
+    assert "Kort" not in [i["title"] for i in brief(agent1)]
+
+
+def test_item_count_and_radius_are_bounded(app: Any, agent1: Api) -> None:
+    ids = [registration(agent1, 60 * n, 0) for n in range(1, 6)]
+    assert [i["id"] for i in brief(agent1)] == ids
+    app.config["BRIEFING_MAX_ITEMS"] = 3
+    assert [i["id"] for i in brief(agent1)] == ids[:3]
+    app.config["BRIEFING_MAX_ITEMS"] = 50
+    app.config["BRIEFING_RADIUS_M"] = 200
+    assert [i["id"] for i in brief(agent1)] == ids[:3]
+
+
+def test_moved_registration_follows_in_the_index(agent1: Api) -> None:
+    rid = registration(agent1, 100, 0)
+    [moved] = agent1.push(agent1.op(rid, {"location": {**point(2000, 0), "accuracy": 5}},
+                                    base_rev=1))
+    assert moved["status"] == "applied"
+    assert brief(agent1) == []
+    assert [i["id"] for i in brief(agent1, 2000, 0)] == [rid]
+
+
+def test_briefing_reads_are_audited_with_the_registrations_shown(agent1: Api) -> None:
+    rid = registration(agent1, 100, 0)
+    brief(agent1)
+    [(ids, detail)] = db.session.execute(
+        select(AuditEntry.entity_ids, AuditEntry.detail)
+        .where(AuditEntry.action == "read")).all()
+    assert json.loads(ids) == [rid] and json.loads(detail) == {"via": "briefing"}
+
+
+def test_bad_points_and_roles(agent1: Api, beheerder: Api) -> None:
+    assert agent1.get("/api/briefing?lat=48.85&lon=2.35").status_code == 422
+    swapped = agent1.get(f"/api/briefing?lat={LON}&lon={LAT}")
+    assert swapped.status_code == 422 and "verwisseld" in swapped.get_json()["message"]
+    assert agent1.get("/api/briefing?lat=abc&lon=5").status_code == 422
+    assert agent1.get("/api/briefing").status_code == 422
+    assert agent1.get("/api/briefing?lat=nan&lon=5").status_code == 422
+    assert beheerder.get(f"/api/briefing?lat={LAT}&lon={LON}").status_code == 403
+
+
+def test_plain_bounding_box_fallback_gives_the_same_answer(
+        app: Any, city: dict[str, int], beheerder: Api, agent1: Api) -> None:
+    """Where no spatial index exists (PostgreSQL without PostGIS) the bounding-box
+    columns answer the same question."""
+    covering = notice(beheerder, priority=1, point=point(0, -300), radius_m=400)
+    rid = registration(agent1, 100, 0)
+    registration(agent1, 700, 0)
+    expected = [("notice", covering), ("area", city["square"]), ("registration", rid)]
+    assert [(i["kind"], i["id"]) for i in brief(agent1)] == expected
+    app.extensions["wijkpost_spatial"] = "bbox"
+    assert [(i["kind"], i["id"]) for i in brief(agent1)] == expected
+
+
+def test_purged_registration_leaves_the_index(app: Any, agent1: Api) -> None:
+    registration(agent1, 100, 0)
+    app.config["RETENTION_DAYS_REGISTRATIONS"] = -1
+    from server.cli import purge_expired
+
+    assert purge_expired() == 1
+    assert brief(agent1) == []
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(select(func.count()).select_from(
+            text("rtree_registrations"))).scalar() == 0
