@@ -21,12 +21,12 @@ from typing import Any
 
 import orjson
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from server.auth.tokens import require_auth
 from server.briefing.routes import point_args
 from server.errors import ApiError
 from server.geoinput import NL_LAT, NL_LON
+from server.jsonbody import Blueprint
 
 blp = Blueprint("pdok", __name__, url_prefix="/api", description="Kaart en adressen")
 PNG = b"\x89PNG\r\n\x1a\n"

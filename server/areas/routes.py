@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
 from server.areas import store
@@ -13,6 +12,7 @@ from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
 from server.geoinput import InputError
+from server.jsonbody import Blueprint
 from server.models import Area, Notice
 from server.notices import store as notices
 

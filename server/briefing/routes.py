@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
 from server import audit
 from server.auth.tokens import current, require_auth
@@ -11,6 +10,7 @@ from server.briefing.compute import Limits, briefing
 from server.errors import ApiError
 from server.extensions import db
 from server.geoinput import InputError, check_point
+from server.jsonbody import Blueprint
 from server.models import utcnow
 
 blp = Blueprint("briefing", __name__, url_prefix="/api", description="Briefing")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
 from server.geoinput import InputError
+from server.jsonbody import Blueprint
 from server.models import Notice, NoticeTeam, Team, utcnow
 from server.notices import reach, store
 

@@ -6,6 +6,7 @@ later without a row here fails the test until someone decides who may call it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -17,6 +18,7 @@ from server.extensions import db
 from server.models import Token, utcnow
 from tests.api.test_access import create, jpeg, photo_set, sha, team_id, upload
 from tests.conftest import PASSWORD, Api, login
+from tests.geo_samples import LAT, LON, box, feature
 from tests.pushkit import BrowserKeys
 from tests.samples import minor_accident
 
@@ -67,12 +69,31 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/push/subscriptions"): ALL,
     ("POST", "/api/push/subscriptions"): signed_in(201, 201, 201, 201, 403),
     ("DELETE", "/api/push/subscriptions"): ALL,
+    # areas and notices: everyone reads what concerns their team, a beheerder writes
+    ("GET", "/api/areas"): ALL,
+    ("POST", "/api/areas"): signed_in(403, 403, 403, 403, 201),
+    ("GET", "/api/areas/{area_id}"): signed_in(200, 404, 200, 404, 200),
+    ("PATCH", "/api/areas/{area_id}"): BEHEER,
+    ("PUT", "/api/areas/{area_id}"): BEHEER,
+    ("DELETE", "/api/areas/{area_id}"): signed_in(403, 403, 403, 403, 204),
+    ("GET", "/api/notices"): ALL,
+    ("POST", "/api/notices"): signed_in(403, 403, 403, 403, 201),
+    ("POST", "/api/notices/preview"): BEHEER,
+    ("GET", "/api/notices/{notice_id}"): signed_in(200, 404, 200, 404, 200),
+    ("PATCH", "/api/notices/{notice_id}"): BEHEER,
+    ("PUT", "/api/notices/{notice_id}"): BEHEER,
+    ("DELETE", "/api/notices/{notice_id}"): BEHEER,
+    ("GET", "/api/briefing"): READERS,
+    # a place outside the Netherlands: refused before PDOK is asked (no internet here)
+    ("GET", "/api/tiles/{z}/{x}/{y}.png"): signed_in(422, 422, 422, 422, 422),
+    ("GET", "/api/geocode/reverse"): signed_in(422, 422, 422, 422, 422),
 }
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
-def _world(client: FlaskClient, agent1: Api, agent2: Api) -> dict[tuple[str, str], Any]:
+def _world(client: FlaskClient, agent1: Api, agent2: Api, admin: Api
+           ) -> dict[tuple[str, str], Any]:
     """What each operation is called with: (path parameters, request keyword arguments)."""
     linked, loose = jpeg("matrix-linked"), jpeg("matrix-loose")
     upload(agent1, linked)
@@ -83,6 +104,14 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api) -> dict[tuple[str, str
     agent2.push(agent2.op(conflicted, {"street": "Markt"}, base_rev=1))
     [clash] = agent1.push(agent1.op(conflicted, {"street": "Plein"}, base_rev=1))
     spare = login(client, "agent1", "reservetelefoon")
+    wijk = admin.post("/api/areas", json=feature(box(-500, -900, 500, 100), "Centrum", "wijk",
+                                                 "Centrum")).get_json()
+    mistake = admin.post("/api/areas", json=feature(box(900, 900, 1200, 1200), "Vergissing",
+                                                    "attention", "Centrum")).get_json()
+    notice_body = {"title": "Let op", "body": "Extra surveillance.",
+                   "point": {"lat": LAT, "lon": LON}, "radius_m": 200, "priority": 2,
+                   "valid_until": (utcnow() + timedelta(days=2)).isoformat()}
+    notice = admin.post("/api/notices", json=notice_body).get_json()
     return {
         ("POST", "/api/auth/login"): ({}, {"json": {"username": "agent2", "password": PASSWORD,
                                                     "device_name": "matrix"}}),
@@ -103,6 +132,25 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api) -> dict[tuple[str, str
         ("GET", "/api/export"): ({}, {"query_string": {"format": "bron", "type": "vor"}}),
         ("POST", "/api/push/subscriptions"): ({}, {"json": BrowserKeys().subscription(
             "https://fcm.googleapis.com/fcm/send/matrix")}),
+        ("POST", "/api/areas"): ({}, {"json": feature(box(-100, -100, 100, 100), "Markt",
+                                                      "attention", "Centrum")}),
+        ("GET", "/api/areas/{area_id}"): ({"area_id": wijk["id"]}, {}),
+        ("PATCH", "/api/areas/{area_id}"): (
+            {"area_id": wijk["id"]}, {"json": {"properties": {"reason": "herzien"}}}),
+        ("PUT", "/api/areas/{area_id}"): (
+            {"area_id": wijk["id"]}, {"json": feature(box(-500, -900, 500, 100), "Centrum",
+                                                      "wijk", "Centrum")}),
+        ("DELETE", "/api/areas/{area_id}"): ({"area_id": mistake["id"]}, {}),
+        ("POST", "/api/notices"): ({}, {"json": notice_body}),
+        ("POST", "/api/notices/preview"): ({}, {"json": notice_body}),
+        ("GET", "/api/notices/{notice_id}"): ({"notice_id": notice["id"]}, {}),
+        ("PATCH", "/api/notices/{notice_id}"): (
+            {"notice_id": notice["id"]}, {"json": {"priority": 1}}),
+        ("PUT", "/api/notices/{notice_id}"): ({"notice_id": notice["id"]}, {"json": notice_body}),
+        ("DELETE", "/api/notices/{notice_id}"): ({"notice_id": notice["id"]}, {}),
+        ("GET", "/api/briefing"): ({}, {"query_string": {"lat": LAT, "lon": LON}}),
+        ("GET", "/api/tiles/{z}/{x}/{y}.png"): ({"z": 12, "x": 0, "y": 0}, {}),
+        ("GET", "/api/geocode/reverse"): ({}, {"query_string": {"lat": 48.85, "lon": 2.35}}),
     }
 
 
@@ -129,7 +177,7 @@ def test_every_endpoint_answers_each_kind_of_caller_as_the_table_says(
                   for method in item if method in METHODS}
     assert set(TABLE) == documented
 
-    world = _world(client, agent1, agent2)
+    world = _world(client, agent1, agent2, beheerder)
     got: dict[tuple[str, str], dict[str, int]] = {}
     for (method, template), expected in TABLE.items():
         params, kwargs = world.get((method, template), ({}, {}))
