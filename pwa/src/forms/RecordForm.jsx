@@ -48,8 +48,10 @@ export function RecordForm({ form, record, drafts, errors, disabled, onDraft, on
   const subShown = (key, sub, value) => !requiredOnly || sub.required || SHORT_EXTRAS.has(sub.name) || !isEmpty(value)
     || errors[key] || drafts[key] !== undefined;
   const openConflicts = (record.conflicts || []).filter((c) => c.status !== 'resolved');
+  // Short means short: no help texts either.
+  const lean = (field) => (requiredOnly && field.help ? { ...field, help: undefined } : field);
   const fieldProps = (key, field, value, makeSet) => ({
-    id: domId(key), field, value, draft: drafts[key], error: errors[key], disabled,
+    id: domId(key), field: lean(field), value, draft: drafts[key], error: errors[key], disabled,
     onDraft: (text) => onDraft(key, text),
     onCommit: (v, problem) => onCommit(problem ? null : makeSet(v), key, problem),
     onFocus: () => onFocus(key),
@@ -60,7 +62,7 @@ export function RecordForm({ form, record, drafts, errors, disabled, onDraft, on
     <div class="record-form">
       {form.fields.filter(shown).map((field) => {
         if (field.kind === 'group') {
-          return <Group key={field.name} group={field} items={liveItems(data[field.name])} {...{ drafts, errors, disabled, onDraft, onCommit, onFocus, fieldProps, subShown }} />;
+          return <Group key={field.name} group={lean(field)} items={liveItems(data[field.name])} {...{ drafts, errors, disabled, onDraft, onCommit, onFocus, fieldProps, subShown }} />;
         }
         const conflict = openConflicts.find((c) => c.field === field.name);
         return (

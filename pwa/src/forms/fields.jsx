@@ -202,7 +202,7 @@ function LocationField({ id, field, value, draft, error, disabled, onDraft, onCo
   const [mapOpen, setMapOpen] = useState(false);
   const [sent, setSent] = useState(null); // committed, not yet back from the store
   const mapRef = useRef(null);
-  const watch = useRef(null); // {id, timer, best}
+  const watch = useRef(null); // {timer, poll, best}
   const draftFix = draft && typeof draft === 'object' ? draft : null;
   const shown = draftFix || (sent && !sameSpot(sent, value) ? sent : value);
   const latest = useRef({});
@@ -220,8 +220,8 @@ function LocationField({ id, field, value, draft, error, disabled, onDraft, onCo
     const w = watch.current;
     if (!w) return null;
     watch.current = null;
-    if (w.id !== null) navigator.geolocation.clearWatch(w.id);
     clearTimeout(w.timer);
+    clearTimeout(w.poll);
     setBusy(false);
     setImproving(false);
     return keep && w.best ? commitFix(w.best) : null;
@@ -255,31 +255,36 @@ function LocationField({ id, field, value, draft, error, disabled, onDraft, onCo
     finish(false);
     setBusy(true);
     setProblem(null);
-    const w = { id: null, timer: null, best: null };
+    const w = { timer: null, poll: null, best: null };
     watch.current = w;
     w.timer = setTimeout(() => { if (watch.current === w) finish(true); }, IMPROVE_FOR_MS);
-    w.id = navigator.geolocation.watchPosition(
-      (pos) => {
-        if (watch.current !== w) return;
-        const fix = {
-          lat: Number(pos.coords.latitude.toFixed(7)), lon: Number(pos.coords.longitude.toFixed(7)),
-          accuracy: Math.round(pos.coords.accuracy * 10) / 10,
-        };
-        setBusy(false);
-        if (!w.best || fix.accuracy < w.best.accuracy) {
-          w.best = fix;
-          latest.current.onDraft(fix);
-        }
-        if (fix.accuracy <= GOOD_ENOUGH_M) finish(true); else setImproving(true);
-      },
-      (err) => {
-        if (watch.current !== w) return;
-        if (w.best) { finish(true); return; } // keep the fix there is
-        finish(false);
-        setProblem(err.code === 1 ? 'Geen toestemming voor de locatie. Sta locatie toe in de browser.' : 'De locatie kon niet worden bepaald. Probeer het buiten opnieuw of zet de pin op de kaart.');
-      },
-      { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 },
+    const onFix = (pos) => {
+      if (watch.current !== w) return;
+      const fix = {
+        lat: Number(pos.coords.latitude.toFixed(7)), lon: Number(pos.coords.longitude.toFixed(7)),
+        accuracy: Math.round(pos.coords.accuracy * 10) / 10,
+      };
+      setBusy(false);
+      if (!w.best || fix.accuracy < w.best.accuracy) {
+        w.best = fix;
+        latest.current.onDraft(fix);
+      }
+      if (fix.accuracy <= GOOD_ENOUGH_M) finish(true); else setImproving(true);
+    };
+    const onError = (err) => {
+      if (watch.current !== w) return;
+      if (w.best) { finish(true); return; } // keep the fix there is
+      finish(false);
+      setProblem(err.code === 1 ? 'Geen toestemming voor de locatie. Sta locatie toe in de browser.' : 'De locatie kon niet worden bepaald. Probeer het buiten opnieuw of zet de pin op de kaart.');
+    };
+    // Fresh fixes one after another (a watch is reported rarely by some devices and
+    // not at all under emulation): each asks for a new position, never a cached one.
+    const ask = (first) => navigator.geolocation.getCurrentPosition(
+      (pos) => { onFix(pos); if (watch.current === w) w.poll = setTimeout(() => ask(false), 1500); },
+      (err) => { if (first) onError(err); else if (watch.current === w) w.poll = setTimeout(() => ask(false), 1500); },
+      { enableHighAccuracy: true, timeout: first ? 20000 : 10000, maximumAge: 0 },
     );
+    ask(true);
   };
 
   const toggleMap = () => {

@@ -12,7 +12,7 @@ import { emptyRecord, parseKey } from '../sync/apply.js';
 import { syncSoon, syncStatus } from '../sync/client.js';
 import { commitSet } from '../sync/outbox.js';
 import { showFlash } from '../ui/flash.js';
-import { describeRecord, fromLocalInput, formatDateTime, isoWithOffset, STATUS_LABELS, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
+import { describeRecord, fromLocalInput, formatDateTime, isoWithOffset, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
 import { isQuotaError } from '../store.js';
 import { StatusBadge } from './parts.jsx';
@@ -384,7 +384,6 @@ export function RecordScreen({ id, newType, focusField }) {
           </form>
         ) : <p><button type="button" class="secondary danger" onClick={() => setWithdrawing(true)}>Registratie intrekken…</button></p>
       )}
-      <p class="muted small">Status: {STATUS_LABELS[view.status] || view.status}</p>
     </main>
   );
 }
