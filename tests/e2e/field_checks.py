@@ -22,7 +22,8 @@ OVERLAPS_JS = """() => {
       const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
       const label = target.closest('label');
       const ok = hit && (hit === target || target.contains(hit) || (label && label.contains(hit)));
-      if (!ok) out.push(`${target.outerHTML.slice(0, 80)} (${block}) under ${hit ? hit.outerHTML.slice(0, 80) : 'nothing'}`);
+      const under = hit ? hit.outerHTML.slice(0, 80) : 'nothing';
+      if (!ok) out.push(`${target.outerHTML.slice(0, 80)} (${block}) under ${under}`);
     }
   }
   return out;

@@ -48,7 +48,8 @@ def test_short_form_no_overlap_targets_and_confirmation_in_view(
 
     full = page.evaluate("document.documentElement.scrollHeight")
     page.get_by_role("button", name="Alleen verplichte velden").click()
-    expect(page.get_by_role("button", name="Alle velden tonen")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="Alle velden tonen")).to_have_attribute(
+        "aria-pressed", "true")
     short = page.evaluate("document.documentElement.scrollHeight")
     record_property("form_height_full_px", full)
     record_property("form_height_short_px", short)
@@ -79,7 +80,7 @@ def test_short_form_no_overlap_targets_and_confirmation_in_view(
     expect(flash).to_contain_text("Ingediend voor beoordeling: VOR · Uitsluitend materiële schade")
     expect(flash).to_be_in_viewport(ratio=1)
     box = flash.bounding_box()
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= SCREEN_H
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= SCREEN_H
     expect(flash).not_to_contain_text("zodra er verbinding is")  # it is online
     wait_synced(page)
     row = page.locator(".records li").first

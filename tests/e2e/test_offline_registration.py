@@ -62,7 +62,8 @@ def test_offline_vor_with_photo_survives_restart_and_syncs_once(
     # The officer sees one registration waiting; the outbox holds one op per committed field.
     expect(page.get_by_test_id("pending-count")).to_have_text("1 registratie wacht")
     databases, caches = raw_storage(page)
-    outbox = [s for s in databases if s["db"].startswith("wijkpost-user-") and s["store"] == "outbox"]
+    outbox = [s for s in databases
+              if s["db"].startswith("wijkpost-user-") and s["store"] == "outbox"]
     assert len(outbox[0]["rows"]) >= 8
 
     # Nothing readable without the key: not in IndexedDB, not in Cache Storage.
