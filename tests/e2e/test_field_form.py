@@ -11,6 +11,7 @@ from playwright.sync_api import Page, Route, expect
 from tests.e2e.conftest import Server
 from tests.e2e.field_checks import overlapped_controls, small_targets
 from tests.e2e.helpers import login, wait_synced
+from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
 
 SCREEN_H = 740
 
@@ -71,6 +72,8 @@ def test_short_form_no_overlap_targets_and_confirmation_in_view(
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="Registratie indienen?")).to_be_visible()
     assert small_targets(page) == []
+    if AXE.exists():
+        assert serious_violations(page) == [], "confirmation"
     dialog.get_by_role("button", name="Nog niet").click()
     expect(dialog).to_have_count(0)
     page.get_by_role("button", name="Indienen").click()
