@@ -7,8 +7,8 @@ import { BeheerScreen } from './screens/Beheer.jsx';
 import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
 import { ListScreen, NewScreen } from './screens/List.jsx';
 import { RecordScreen, flushOpenForm } from './screens/Record.jsx';
-import { SyncBar } from './screens/parts.jsx';
-import { SyncScreen } from './screens/Sync.jsx';
+import { SyncBar, TopBar } from './screens/parts.jsx';
+import { LogoutScreen, SettingsScreen, SyncScreen } from './screens/Sync.jsx';
 import { getMeta } from './store.js';
 import { forgetPhotoUrls } from './store/records.js';
 import { active, session, tokenExpired, wipe } from './store/session.js';
@@ -48,7 +48,7 @@ function route(hash) {
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'r' && parts[1]) return { name: 'record', id: parts[1], newType: params.get('new'), focus: params.get('focus') };
   if (parts[0] === 'new') return { name: 'new' };
-  if (parts[0] === 'sync') return { name: 'sync' };
+  if (['sync', 'settings', 'logout'].includes(parts[0])) return { name: parts[0] };
   if (parts[0] === 'team') return { name: 'team' };
   if (parts[0] === 'login') return { name: 'login' };
   return { name: 'list' };
@@ -106,6 +106,8 @@ export function App() {
   if (r.name === 'record') screen = <RecordScreen key={r.id} id={r.id} newType={r.newType} focusField={r.focus} />;
   else if (r.name === 'new') screen = <NewScreen />;
   else if (r.name === 'sync') screen = <SyncScreen />;
+  else if (r.name === 'settings') screen = <SettingsScreen />;
+  else if (r.name === 'logout') screen = <LogoutScreen />;
   else if (r.name === 'team') screen = <ListScreen scope="team" />;
   else if (r.name === 'login' && state.relogin) screen = <LoginScreen relogin />;
   else screen = <ListScreen scope="mine" />;
@@ -113,14 +115,7 @@ export function App() {
   return (
     <div class="shell">
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>Naar de inhoud</a>
-      <header class="topbar">
-        <a href="#/" class="brand">Wijkpost</a>
-        <nav aria-label="Hoofdmenu">
-          <a href="#/" aria-current={r.name === 'list' ? 'page' : undefined}>Lijst</a>
-          <a href="#/new" aria-current={r.name === 'new' ? 'page' : undefined}>Nieuw</a>
-          <a href="#/sync" aria-current={r.name === 'sync' ? 'page' : undefined}>Sync</a>
-        </nav>
-      </header>
+      <TopBar current={r.name} />
       <SyncBar />
       {state.relogin && r.name !== 'login' && (
         <p class="warning banner" role="alert">Uw sessie is verlopen; wijzigingen blijven op dit apparaat bewaard. <a href="#/login">Opnieuw inloggen</a></p>

@@ -63,5 +63,8 @@ def fill_minor_accident(page: Page, steps: Steps, plates: tuple[str, str], narra
 
 
 def submit(page: Page, steps: Steps) -> None:
+    """"Indienen", then the confirmation step; the app returns to the list and says so."""
     steps.tap(page.get_by_role("button", name="Indienen"), "indienen")
+    steps.tap(page.get_by_role("dialog").get_by_role("button", name="Ja, indienen"),
+              "bevestigen")
     expect(page.get_by_text("Ingediend voor beoordeling")).to_be_visible()

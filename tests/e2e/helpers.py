@@ -34,7 +34,7 @@ def wait_synced(page: Page, timeout: float = 20000) -> None:
     """Until a sync round ended with nothing pending and no error."""
     bar = page.locator(".syncbar")
     expect(bar.get_by_test_id("pending-count")).to_have_text(
-        "0 wijzigingen wachten", timeout=timeout)
+        "alles verstuurd", timeout=timeout)
     expect(bar).not_to_have_class("failing", timeout=timeout)
     expect(bar.locator(".state")).to_have_text("Online", timeout=timeout)
 

@@ -36,7 +36,7 @@ def test_offline_vor_with_photo_survives_restart_and_syncs_once(
     page.reload()
     unlock(page)
     expect(page.get_by_role("heading", name="Mijn registraties")).to_be_visible()
-    expect(page.locator(".syncbar .state")).to_have_text("Offline")
+    expect(page.locator(".syncbar .state")).to_have_text("Geen verbinding")
 
     steps = Steps()
     start_vor(page, steps)
@@ -57,13 +57,16 @@ def test_offline_vor_with_photo_survives_restart_and_syncs_once(
     page.get_by_label("Zoeken").fill(PLATES[1])
     item = page.locator(".records li")
     expect(item).to_have_count(1)
-    expect(item.get_by_text("Wacht op synchronisatie")).to_be_visible()
+    expect(item.get_by_text("Nog niet verstuurd")).to_be_visible()
     expect(item.get_by_text("Ingediend")).to_be_visible()
-    pending = int(page.get_by_test_id("pending-count").inner_text().split()[0])
-    assert pending >= 8  # one op per committed field, in the outbox
+    # The officer sees one registration waiting; the outbox holds one op per committed field.
+    expect(page.get_by_test_id("pending-count")).to_have_text("1 registratie wacht")
+    databases, caches = raw_storage(page)
+    outbox = [s for s in databases
+              if s["db"].startswith("wijkpost-user-") and s["store"] == "outbox"]
+    assert len(outbox[0]["rows"]) >= 8
 
     # Nothing readable without the key: not in IndexedDB, not in Cache Storage.
-    databases, caches = raw_storage(page)
     dump = json.dumps(databases)
     for secret in (*PLATES, NARRATIVE, "Biltstraat", "52.093", "5.1302"):
         assert secret not in dump, f"{secret!r} is readable in IndexedDB"
@@ -82,7 +85,7 @@ def test_offline_vor_with_photo_survives_restart_and_syncs_once(
     offline.end()
     sync_now(page)
     wait_synced(page)
-    expect(item.get_by_text("Wacht op synchronisatie")).to_have_count(0)
+    expect(item.get_by_text("Nog niet verstuurd")).to_have_count(0)
     mine = [r for r in live_server.registrations("agent1")
             if any(p.get("licence_plate") == PLATES[0] for p in r["data"].get("parties", []))]
     assert len(mine) == 1

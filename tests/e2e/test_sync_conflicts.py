@@ -50,7 +50,7 @@ def test_same_field_is_a_conflict_other_fields_merge(new_context, live_server: S
     edit(device_a, "Huisnummer", "11")
     edit(device_b, "Straat", "Vredenburg")
     edit(device_b, "Plaats", "Utrecht")
-    expect(device_a.get_by_test_id("pending-count")).not_to_have_text("0 wijzigingen wachten")
+    expect(device_a.get_by_test_id("pending-count")).to_have_text("1 registratie wacht")
 
     offline_a.end()
     sync_now(device_a)

@@ -12,6 +12,11 @@ const ITEM_NOUN = {
   officers_involved: 'Politieambtenaar', other_persons: 'Betrokkene', photos: 'Foto',
 };
 
+/** Optional fields the short view keeps anyway: what tells a vehicle apart. */
+const SHORT_EXTRAS = new Set(['licence_plate']);
+
+const isPhotoGroup = (group) => group.kind === 'group' && (group.fields || []).length === 1 && group.fields[0].kind === 'photo';
+
 export function domId(key) {
   return `f-${key.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
 }
@@ -31,26 +36,33 @@ function conflictText(conflict, field) {
 
 /**
  * props: form, record (local view), drafts ({key: text}), errors ({key: msg}), disabled,
- * onDraft(key, text), onCommit(set, key), onFocus(key)
+ * onDraft(key, text), onCommit(set, key), onFocus(key), registerFlush(fn) -> unregister
  */
-export function RecordForm({ form, record, drafts, errors, disabled, onDraft, onCommit, onFocus, requiredOnly = false }) {
+export function RecordForm({ form, record, drafts, errors, disabled, onDraft, onCommit, onFocus, registerFlush, requiredOnly = false }) {
   const data = record.data || {};
-  // The short form: required fields plus whatever already has a value, a draft or an error.
-  const shown = (field) => !requiredOnly || field.required || !isEmpty(data[field.name]) || errors[field.name]
+  // The short form: required fields plus whatever already has a value, a draft or an error,
+  // and always the photos (the officer takes them on the spot).
+  const shown = (field) => !requiredOnly || field.required || isPhotoGroup(field) || !isEmpty(data[field.name]) || errors[field.name]
     || Object.keys(drafts).some((k) => k === field.name || k.startsWith(`${field.name}[`));
+  // Inside a group item the same rule, per sub-field.
+  const subShown = (key, sub, value) => !requiredOnly || sub.required || SHORT_EXTRAS.has(sub.name) || !isEmpty(value)
+    || errors[key] || drafts[key] !== undefined;
   const openConflicts = (record.conflicts || []).filter((c) => c.status !== 'resolved');
+  // Short means short: no help texts either.
+  const lean = (field) => (requiredOnly && field.help ? { ...field, help: undefined } : field);
   const fieldProps = (key, field, value, makeSet) => ({
-    id: domId(key), field, value, draft: drafts[key], error: errors[key], disabled,
+    id: domId(key), field: lean(field), value, draft: drafts[key], error: errors[key], disabled,
     onDraft: (text) => onDraft(key, text),
     onCommit: (v, problem) => onCommit(problem ? null : makeSet(v), key, problem),
     onFocus: () => onFocus(key),
     onPhoto: photoRef,
+    registerFlush,
   });
   return (
     <div class="record-form">
       {form.fields.filter(shown).map((field) => {
         if (field.kind === 'group') {
-          return <Group key={field.name} group={field} items={liveItems(data[field.name])} {...{ drafts, errors, disabled, onDraft, onCommit, onFocus, fieldProps }} />;
+          return <Group key={field.name} group={lean(field)} items={liveItems(data[field.name])} {...{ drafts, errors, disabled, onDraft, onCommit, onFocus, fieldProps, subShown }} />;
         }
         const conflict = openConflicts.find((c) => c.field === field.name);
         return (
@@ -68,9 +80,9 @@ export function RecordForm({ form, record, drafts, errors, disabled, onDraft, on
   );
 }
 
-function Group({ group, items, errors, disabled, onCommit, fieldProps }) {
+function Group({ group, items, errors, disabled, onCommit, fieldProps, subShown }) {
   const noun = ITEM_NOUN[group.name] || group.label;
-  const onlyPhoto = (group.fields || []).length === 1 && group.fields[0].kind === 'photo';
+  const onlyPhoto = isPhotoGroup(group);
   const add = (values = {}) => onCommit({ [`${group.name}[${crypto.randomUUID()}]`]: values }, group.name);
   const remove = (item) => {
     if (confirm(`${noun} verwijderen?`)) onCommit({ [`${group.name}[${item.id}]`]: null }, group.name);
@@ -83,7 +95,7 @@ function Group({ group, items, errors, disabled, onCommit, fieldProps }) {
         {group.label}{group.required && <span class="req" aria-hidden="true"> *</span>}
         <span class="count"> ({items.length})</span>
       </h3>
-      {group.help && <p class="help">{group.help}</p>}
+      {group.help && !onlyPhoto && <p class="help">{group.help}</p>}
       {groupError && <p class="error" id={`${groupId}-error`} role="alert">{groupError}</p>}
       {onlyPhoto ? (
         <div class="gallery">
@@ -97,7 +109,7 @@ function Group({ group, items, errors, disabled, onCommit, fieldProps }) {
       ) : items.map((item, n) => (
         <fieldset key={item.id} class="item">
           <legend>{noun} {n + 1}</legend>
-          {(group.fields || []).map((sub) => (
+          {(group.fields || []).filter((sub) => subShown(itemFieldKey(group.name, item.id, sub.name), sub, item[sub.name])).map((sub) => (
             <Field key={sub.name} {...fieldProps(itemFieldKey(group.name, item.id, sub.name), sub, item[sub.name],
               (v) => ({ [`${group.name}[${item.id}]`]: { [sub.name]: v } }))} />
           ))}

@@ -2,11 +2,15 @@
 // while the officer types (saved to the draft at once) and `onCommit` when the field is
 // committed (change or blur), which cuts an op.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { fromLocalInput, toLocalInput } from '../ui/format.js';
+import { formatMoment, fromLocalInput, toLocalInput } from '../ui/format.js';
 import { photoUrl } from '../store/records.js';
 import { isQuotaError } from '../store.js';
 
 export const ACCURACY_WARN_M = 30;
+/** A fix this good ends the search for a better one at once. */
+export const GOOD_ENOUGH_M = 10;
+/** How long "Gebruik mijn locatie" keeps improving the fix while the pin is untouched. */
+export const IMPROVE_FOR_MS = 30_000;
 
 function Help({ id, field, error }) {
   return (
@@ -98,19 +102,28 @@ function TextLike({ id, field, value, draft, error, disabled, onDraft, onCommit,
 function DateLike({ id, field, value, draft, error, disabled, onDraft, onCommit, onFocus }) {
   const type = field.kind === 'datetime' ? 'datetime-local' : field.kind;
   const shown = draft !== undefined ? draft : field.kind === 'datetime' ? toLocalInput(value) : value || '';
+  // The native picker speaks the browser's language (and may show AM/PM): say it in Dutch beside it.
+  const moment = field.kind === 'datetime' ? (draft !== undefined ? fromLocalInput(draft) : value) : shown;
+  const dutch = formatMoment(field.kind, moment);
+  const described = [describedBy(id, field, error), dutch && `${id}-nl`].filter(Boolean).join(' ') || undefined;
   return (
     <div class={`field${error ? ' has-error' : ''}`}>
       <Label id={id} field={field} />
-      <input id={id} name={id} type={type} value={shown} disabled={disabled} onFocus={onFocus}
-        aria-invalid={error ? 'true' : undefined} aria-describedby={describedBy(id, field, error)}
-        onInput={(e) => onDraft(e.currentTarget.value)}
-        onChange={(e) => {
-          const text = e.currentTarget.value;
-          onCommit(field.kind === 'datetime' ? fromLocalInput(text) : text || null);
-        }} />
-      {field.kind === 'datetime' && !disabled && (
-        <button type="button" class="link" onClick={() => onCommit(fromLocalInput(toLocalInput(new Date().toISOString())))}>Nu</button>
-      )}
+      <div class="date-row">
+        <input id={id} name={id} type={type} value={shown} disabled={disabled} onFocus={onFocus}
+          aria-invalid={error ? 'true' : undefined} aria-describedby={described}
+          onInput={(e) => onDraft(e.currentTarget.value)}
+          onChange={(e) => {
+            const text = e.currentTarget.value;
+            onCommit(field.kind === 'datetime' ? fromLocalInput(text) : text || null);
+          }} />
+        {field.kind === 'datetime' && !disabled && (
+          <button type="button" class="secondary now" onClick={() => onCommit(fromLocalInput(toLocalInput(new Date().toISOString())))}>
+            Nu<span class="sr-only">: {field.label}</span>
+          </button>
+        )}
+      </div>
+      {dutch && <p class="date-nl" id={`${id}-nl`} data-testid="date-nl">{dutch}</p>}
       <Help id={id} field={field} error={error} />
     </div>
   );
@@ -174,23 +187,64 @@ function Checkboxes({ id, field, value, error, disabled, onCommit, onFocus }) {
   );
 }
 
-function LocationField({ id, field, value, error, disabled, onCommit, onFocus }) {
+const sameSpot = (a, b) => Boolean(a && b && a.lat === b.lat && a.lon === b.lon && a.accuracy === b.accuracy);
+
+/**
+ * "Gebruik mijn locatie" asks for a fresh fix (maximumAge 0) and keeps improving it for up
+ * to IMPROVE_FOR_MS, shown as a draft; the best fix is committed once (one op, one revision)
+ * when it is good enough, when time is up, when the form is flushed or left, or when the
+ * officer opens the map. A pin placed by hand is never overwritten by a later fix.
+ */
+function LocationField({ id, field, value, draft, error, disabled, onDraft, onCommit, onFocus, registerFlush }) {
   const [busy, setBusy] = useState(false);
+  const [improving, setImproving] = useState(false);
   const [problem, setProblem] = useState(null);
   const [mapOpen, setMapOpen] = useState(false);
+  const [sent, setSent] = useState(null); // committed, not yet back from the store
   const mapRef = useRef(null);
-  const valueRef = useRef(value);
-  valueRef.current = value;
+  const watch = useRef(null); // {timer, poll, best}
+  const draftFix = draft && typeof draft === 'object' ? draft : null;
+  const shown = draftFix || (sent && !sameSpot(sent, value) ? sent : value);
+  const latest = useRef({});
+  latest.current = { onCommit, onDraft, shown };
+
+  useEffect(() => { setSent(null); }, [value && value.lat, value && value.lon, value && value.accuracy]);
+
+  const commitFix = (fix) => {
+    setSent(fix);
+    return latest.current.onCommit(fix);
+  };
+
+  /** Ends the search; with `keep` the best fix becomes the one committed value. */
+  const finish = (keep) => {
+    const w = watch.current;
+    if (!w) return null;
+    watch.current = null;
+    clearTimeout(w.timer);
+    clearTimeout(w.poll);
+    setBusy(false);
+    setImproving(false);
+    return keep && w.best ? commitFix(w.best) : null;
+  };
 
   useEffect(() => {
-    if (!mapOpen || !value || !mapRef.current) return undefined;
+    const unregister = registerFlush ? registerFlush(() => finish(true)) : null;
+    // A fix left as a draft (the page closed while improving) is committed as it is.
+    if (draftFix) commitFix(draftFix);
+    return () => { if (unregister) unregister(); finish(true); };
+  }, []);
+
+  useEffect(() => {
+    if (!mapOpen || !shown || !mapRef.current) return undefined;
     let remove = null;
     let cancelled = false;
     import('../map.js').then(({ pinMap }) => {
       if (cancelled) return;
-      remove = pinMap(mapRef.current, value, (pos) => {
+      remove = pinMap(mapRef.current, latest.current.shown, (pos) => {
         // A pin placed by hand is as exact as the officer's eye: keep the GPS accuracy.
-        onCommit({ lat: pos.lat, lon: pos.lon, accuracy: valueRef.current ? valueRef.current.accuracy : 10 });
+        finish(false);
+        const before = latest.current.shown;
+        commitFix({ lat: pos.lat, lon: pos.lon, accuracy: before ? before.accuracy : 10 });
       });
     }).catch(() => setProblem('De kaart kan nu niet worden geladen.'));
     return () => { cancelled = true; if (remove) remove(); };
@@ -198,35 +252,60 @@ function LocationField({ id, field, value, error, disabled, onCommit, onFocus })
 
   const locate = () => {
     if (!navigator.geolocation) { setProblem('Dit apparaat geeft geen locatie.'); return; }
+    finish(false);
     setBusy(true);
     setProblem(null);
-    navigator.geolocation.getCurrentPosition(
-      (pos) => {
-        setBusy(false);
-        onCommit({
-          lat: Number(pos.coords.latitude.toFixed(7)), lon: Number(pos.coords.longitude.toFixed(7)),
-          accuracy: Math.round(pos.coords.accuracy * 10) / 10,
-        });
-      },
-      (err) => {
-        setBusy(false);
-        setProblem(err.code === 1 ? 'Geen toestemming voor de locatie. Sta locatie toe in de browser.' : 'De locatie kon niet worden bepaald. Probeer het buiten opnieuw of zet de pin op de kaart.');
-      },
-      { enableHighAccuracy: true, timeout: 20000, maximumAge: 10000 },
+    const w = { timer: null, poll: null, best: null };
+    watch.current = w;
+    w.timer = setTimeout(() => { if (watch.current === w) finish(true); }, IMPROVE_FOR_MS);
+    const onFix = (pos) => {
+      if (watch.current !== w) return;
+      const fix = {
+        lat: Number(pos.coords.latitude.toFixed(7)), lon: Number(pos.coords.longitude.toFixed(7)),
+        accuracy: Math.round(pos.coords.accuracy * 10) / 10,
+      };
+      setBusy(false);
+      if (!w.best || fix.accuracy < w.best.accuracy) {
+        w.best = fix;
+        latest.current.onDraft(fix);
+      }
+      if (fix.accuracy <= GOOD_ENOUGH_M) finish(true); else setImproving(true);
+    };
+    const onError = (err) => {
+      if (watch.current !== w) return;
+      if (w.best) { finish(true); return; } // keep the fix there is
+      finish(false);
+      setProblem(err.code === 1 ? 'Geen toestemming voor de locatie. Sta locatie toe in de browser.' : 'De locatie kon niet worden bepaald. Probeer het buiten opnieuw of zet de pin op de kaart.');
+    };
+    // Fresh fixes one after another (a watch is reported rarely by some devices and
+    // not at all under emulation): each asks for a new position, never a cached one.
+    const ask = (first) => navigator.geolocation.getCurrentPosition(
+      (pos) => { onFix(pos); if (watch.current === w) w.poll = setTimeout(() => ask(false), 1500); },
+      (err) => { if (first) onError(err); else if (watch.current === w) w.poll = setTimeout(() => ask(false), 1500); },
+      { enableHighAccuracy: true, timeout: first ? 20000 : 10000, maximumAge: 0 },
     );
+    ask(true);
   };
-  const coarse = value && value.accuracy > ACCURACY_WARN_M;
+
+  const toggleMap = () => {
+    // Opening the map means the officer places the pin: stop improving, keep the best fix.
+    if (!mapOpen) finish(true);
+    setMapOpen(!mapOpen);
+  };
+
+  const coarse = shown && shown.accuracy > ACCURACY_WARN_M;
   return (
     <fieldset class={`field location${error ? ' has-error' : ''}`} aria-describedby={describedBy(id, field, error)}>
       <Legend field={field} />
-      {value ? (
+      {shown ? (
         <p class="location-value" id={`${id}-value`}>
-          {value.lat.toFixed(6)}, {value.lon.toFixed(6)} <span class="accuracy">nauwkeurigheid ± {Math.round(value.accuracy)} m</span>
+          {shown.lat.toFixed(6)}, {shown.lon.toFixed(6)} <span class="accuracy" data-testid="accuracy">nauwkeurigheid ± {Math.round(shown.accuracy)} m</span>
         </p>
       ) : <p class="muted">Nog geen locatie.</p>}
+      {improving && <p class="muted small" role="status">De locatie wordt nog nauwkeuriger gemaakt…</p>}
       {coarse && (
         <p class="warning" role="status">
-          Let op: de locatie is onnauwkeurig (± {Math.round(value.accuracy)} m, meer dan {ACCURACY_WARN_M} m). Controleer de pin op de kaart.
+          Let op: de locatie is onnauwkeurig (± {Math.round(shown.accuracy)} m, meer dan {ACCURACY_WARN_M} m). Controleer de pin op de kaart.
         </p>
       )}
       {problem && <p class="error" role="alert">{problem}</p>}
@@ -235,14 +314,14 @@ function LocationField({ id, field, value, error, disabled, onCommit, onFocus })
           <button type="button" id={id} onClick={locate} onFocus={onFocus} disabled={busy}>
             {busy ? 'Locatie bepalen…' : 'Gebruik mijn locatie'}
           </button>
-          {value && (
-            <button type="button" class="secondary" aria-expanded={mapOpen ? 'true' : 'false'} onClick={() => setMapOpen(!mapOpen)}>
+          {shown && (
+            <button type="button" class="secondary" aria-expanded={mapOpen ? 'true' : 'false'} onClick={toggleMap}>
               {mapOpen ? 'Kaart sluiten' : 'Pin op kaart aanpassen'}
             </button>
           )}
         </div>
       )}
-      {mapOpen && value && <div class="pin-map" ref={mapRef} role="application" aria-label="Kaart: tik of versleep de pin om de locatie te verbeteren" />}
+      {mapOpen && shown && <div class="pin-map" ref={mapRef} role="application" aria-label="Kaart: tik of versleep de pin om de locatie te verbeteren" />}
       <Help id={id} field={field} error={error} />
     </fieldset>
   );

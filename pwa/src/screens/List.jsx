@@ -3,9 +3,19 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { v7 as uuidv7 } from 'uuid';
 import { changes, loadRecords } from '../store/records.js';
 import { active } from '../store/session.js';
-import { STATUS_LABELS, TYPE_SHORT, summaryOf } from '../ui/format.js';
+import { currentForm } from '../forms/labels.js';
+import { STATUS_LABELS, TYPE_SHORT, describeRecord, parseTime, plural } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
-import { StatusBadge } from './parts.jsx';
+import { Flash, StatusBadge } from './parts.jsx';
+
+/** A colleague's concept nobody touched for this long is abandoned: hidden by default. */
+export const ABANDONED_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The last moment anyone changed it: the server's stamp, or this device's unsent edit. */
+function touchedAt(record) {
+  const server = Math.max(parseTime(record.updated_at) || 0, parseTime(record.created_at) || 0);
+  return Math.max(server, record.lastLocalAt || 0);
+}
 
 function searchable(record) {
   const parts = [];
@@ -25,24 +35,32 @@ export function ListScreen({ scope = 'mine' }) {
   const [query, setQuery] = useState('');
   const [type, setType] = useState('');
   const [status, setStatus] = useState('');
+  const [showAbandoned, setShowAbandoned] = useState(false);
   useEffect(() => {
     let live = true;
     loadRecords().then((list) => live && setRecords(list));
     return () => { live = false; };
   }, [version]);
   const me = active() && active().user ? active().user.username : null;
-  const shown = useMemo(() => {
-    if (!records) return [];
+  const { shown, abandoned } = useMemo(() => {
+    if (!records) return { shown: [], abandoned: 0 };
     const q = query.trim().toLowerCase();
-    return records
-      .filter((r) => (scope === 'mine' ? !r.created_by || r.created_by === me : r.created_by && r.created_by !== me))
+    const now = Date.now();
+    const isAbandoned = (r) => scope === 'team' && r.status === 'draft' && r.pending === 0 && now - touchedAt(r) > ABANDONED_AFTER_MS;
+    const inScope = records.filter((r) => (scope === 'mine' ? !r.created_by || r.created_by === me : r.created_by && r.created_by !== me));
+    const list = inScope
+      .filter((r) => showAbandoned || !isAbandoned(r))
       .filter((r) => !type || r.type === type)
       .filter((r) => !status || (status === 'pending' ? r.pending > 0 : r.status === status))
       .filter((r) => !q || searchable(r).includes(q))
-      .sort((a, b) => String(b.updated_at || b.created_at || '').localeCompare(String(a.updated_at || a.created_at || '')));
-  }, [records, query, type, status, scope]);
+      .map((r) => ({ r, at: touchedAt(r) }))
+      .sort((a, b) => b.at - a.at)
+      .map(({ r }) => r);
+    return { shown: list, abandoned: inScope.filter(isAbandoned).length };
+  }, [records, query, type, status, scope, showAbandoned]);
   return (
     <main id="main" tabIndex={-1}>
+      <Flash />
       <h1>{scope === 'mine' ? 'Mijn registraties' : 'Registraties van mijn team'}</h1>
       <a class="new-link" href="#/new">+ Nieuwe registratie</a>
       <nav class="tabs" aria-label="Welke registraties">
@@ -65,27 +83,41 @@ export function ListScreen({ scope = 'mine' }) {
           <label for="filter-status">Status</label>
           <select id="filter-status" onChange={(e) => setStatus(e.currentTarget.value)}>
             <option value="">Alle statussen</option>
-            <option value="pending" selected={status === 'pending'}>Wacht op synchronisatie</option>
+            <option value="pending" selected={status === 'pending'}>Nog niet verstuurd</option>
             {Object.entries(STATUS_LABELS).map(([code, label]) => <option key={code} value={code} selected={status === code}>{label}</option>)}
           </select>
         </div>
       </div>
+      {scope === 'team' && abandoned > 0 && (
+        <p class="toggle-row">
+          <button type="button" class="secondary" aria-pressed={showAbandoned ? 'true' : 'false'} onClick={() => setShowAbandoned(!showAbandoned)}>
+            {showAbandoned ? 'Verlaten concepten verbergen' : `Verlaten concepten tonen (${abandoned})`}
+          </button>
+          <span class="muted small"> Concepten van collega’s waar al een week niemand aan werkte.</span>
+        </p>
+      )}
       {records === null ? <p>Laden…</p> : shown.length === 0 ? (
         <p class="empty">{records.length ? 'Geen registraties gevonden met deze zoekopdracht of filters.' : 'Nog geen registraties.'}</p>
       ) : (
-        <ul class="records" aria-label="Registraties">
-          {shown.map((r) => (
-            <li key={r.id}>
-              <a href={`#/r/${r.id}`} class="record-link">
-                <span class="type">{TYPE_SHORT[r.type] || r.type}</span>
-                <span class="summary">{summaryOf(r) || 'Nieuwe registratie'}</span>
-                {scope === 'team' && <span class="muted small">door {r.created_by}</span>}
-                <StatusBadge record={r} />
-                {r.status === 'returned' && r.review && r.review.comment && <span class="comment">Teamleider: “{r.review.comment}”</span>}
-              </a>
-            </li>
-          ))}
-        </ul>
+        <>
+          <p class="muted small" aria-live="polite">{plural(shown.length, 'registratie', 'registraties')}</p>
+          <ul class="records" aria-label="Registraties">
+            {shown.map((r) => {
+              const { what, where, when } = describeRecord(r, currentForm(r.type));
+              return (
+                <li key={r.id}>
+                  <a href={`#/r/${r.id}`} class="record-link">
+                    <span class="type">{TYPE_SHORT[r.type] || r.type}{what ? ` · ${what}` : ''}</span>
+                    <span class="summary">{where || 'Nog geen adres'}</span>
+                    <span class="muted small">{when}{scope === 'team' && r.created_by ? ` · door ${r.created_by}` : ''}</span>
+                    <StatusBadge record={r} />
+                    {r.status === 'returned' && r.review && r.review.comment && <span class="comment">Teamleider: “{r.review.comment}”</span>}
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </>
       )}
     </main>
   );

@@ -4,6 +4,7 @@ import { ApiError, NetworkError } from '../api.js';
 import {
   BlockedByOtherUser, MAX_PIN_FAILURES, discardUserStore, login, session, setPin, unlockWithPin, validPin,
 } from '../store/session.js';
+import { plural } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
 
 function loginError(error) {
@@ -37,7 +38,7 @@ export function LoginScreen({ relogin = false }) {
     }
   };
   const discard = async (entry) => {
-    if (!confirm(`Weet u zeker dat u ${entry.count} niet-gesynchroniseerde wijziging(en) van ${entry.username} wilt weggooien? Dit kan niet ongedaan worden gemaakt.`)) return;
+    if (!confirm(`Weet u zeker dat u ${plural(entry.count, 'niet-verstuurde wijziging', 'niet-verstuurde wijzigingen')} van ${entry.username} wilt weggooien? Dit kan niet ongedaan worden gemaakt.`)) return;
     await discardUserStore(entry);
     setBlocked(null);
   };
@@ -64,7 +65,7 @@ export function LoginScreen({ relogin = false }) {
         <div class="note rejected" role="alert">
           <p>Op dit apparaat staan nog wijzigingen van een andere gebruiker die niet zijn verstuurd. Laat die gebruiker eerst inloggen en synchroniseren.</p>
           <ul>{blocked.map((entry) => (
-            <li key={entry.username}>{entry.username}: {entry.count} wijziging(en){' '}
+            <li key={entry.username}>{entry.username}: {plural(entry.count, 'wijziging', 'wijzigingen')}{' '}
               <button type="button" class="link danger" onClick={() => discard(entry)}>Weggooien…</button></li>
           ))}</ul>
         </div>

@@ -1,14 +1,18 @@
 // One registration: its status and what happened to it (sync, conflicts, review,
 // rejections), the form, and the actions (submit for review, withdraw).
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { api } from '../api.js';
 import { RecordForm, domId } from '../forms/RecordForm.jsx';
 import { currentForms, formFor } from '../forms/definitions.js';
-import { missingRequired, validateValue } from '../forms/validate.js';
+import { fieldFor, labelOf as fieldLabel } from '../forms/labels.js';
+import { isEmpty, missingRequired, validateValue } from '../forms/validate.js';
 import { changes, dismissRejected, loadDraft, loadRecord, saveDraft } from '../store/records.js';
+import { active } from '../store/session.js';
 import { emptyRecord, parseKey } from '../sync/apply.js';
-import { syncSoon } from '../sync/client.js';
+import { syncSoon, syncStatus } from '../sync/client.js';
 import { commitSet } from '../sync/outbox.js';
-import { fromLocalInput, formatDateTime, isoWithOffset, STATUS_LABELS, TYPE_LABELS } from '../ui/format.js';
+import { showFlash } from '../ui/flash.js';
+import { describeRecord, fromLocalInput, formatDateTime, isoWithOffset, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
 import { isQuotaError } from '../store.js';
 import { StatusBadge } from './parts.jsx';
@@ -19,16 +23,6 @@ const EDITABLE = new Set(['draft', 'submitted', 'returned']);
 let openForm = null;
 export function flushOpenForm() {
   return openForm ? openForm() : Promise.resolve(null);
-}
-
-function fieldFor(form, key) {
-  const [head, sub] = key.split('].');
-  const item = parseKey(sub ? `${head}]` : key);
-  if (item) {
-    const group = form.fields.find((f) => f.name === item.group);
-    return group && sub ? (group.fields || []).find((f) => f.name === sub) : group;
-  }
-  return form.fields.find((f) => f.name === key);
 }
 
 /** The value an input's text stands for, as the input would commit it. */
@@ -49,16 +43,54 @@ function setFor(key, value) {
   return sub ? { [`${head}]`]: { [sub]: value } } : { [key]: value };
 }
 
+// Where the reverse geocoder's answer goes, by type: VOR has separate fields, the others one line.
+const ADDRESS_FIELDS = { vor: { street: 'street', house_number: 'house_number', place: 'place' }, pdo: 'scene_address', gtpa: 'address' };
+// The location the address belongs to (not, for instance, a trace's place).
+const MAIN_LOCATION = { vor: 'location', pdo: 'scene_location', gtpa: 'location' };
+
+/** {street, house_number, postcode, place} for a point, through the server; null when it cannot say. */
+async function reverseGeocode(loc) {
+  const s = active();
+  if (!s || !s.token || !navigator.onLine) return null;
+  try {
+    const answer = await api(`/geocode/reverse?lat=${loc.lat}&lon=${loc.lon}`, { token: s.token, timeoutMs: 6000 });
+    return answer && typeof answer === 'object' ? answer : null;
+  } catch {
+    return null; // no lookup (offline, not configured, PDOK away): the officer types it
+  }
+}
+
+/** The ops that fill the empty address fields of `record` from a geocoder answer. */
+function addressSet(record, form, answer, drafts) {
+  const target = ADDRESS_FIELDS[record.type];
+  const set = {};
+  const offer = (name, text) => {
+    const field = form.fields.find((f) => f.name === name);
+    if (!field || !text || !isEmpty(record.data[name]) || drafts[name] !== undefined) return;
+    const value = String(text).slice(0, field.max_length || 200);
+    if (!validateValue(field, value)) set[name] = value;
+  };
+  if (typeof target === 'string') {
+    const street = [answer.street, answer.house_number].filter(Boolean).join(' ');
+    offer(target, [street, answer.place].filter(Boolean).join(', '));
+  } else if (target) {
+    for (const [name, key] of Object.entries(target)) offer(name, answer[key]);
+  }
+  return set;
+}
+
+const SHORT_KEY = 'wijkpost:short-form';
+
 function storeErrorText(error) {
   return isQuotaError(error)
     ? 'Het apparaat heeft geen opslagruimte meer: deze wijziging is NIET bewaard. Maak ruimte vrij (bijvoorbeeld foto’s of andere apps) en probeer het opnieuw.'
     : `Deze wijziging kon niet worden bewaard: ${error.message || error}`;
 }
 
-function rejectionText(entry) {
+function rejectionText(entry, labelOf) {
   if (entry.kind === 'amendment') return 'De registratie was al goedgekeurd of ingetrokken; uw wijziging is als aanvulling bewaard en de teamleider ziet haar.';
   if (entry.reason === 'not_found') return 'De registratie bestaat niet (meer) of u mag haar niet zien; de wijziging is niet verwerkt.';
-  const errs = entry.errors ? Object.entries(entry.errors).map(([k, v]) => `${k}: ${[].concat(v).join(', ')}`).join('; ') : '';
+  const errs = entry.errors ? Object.entries(entry.errors).map(([k, v]) => `${labelOf(k)}: ${[].concat(v).join(', ')}`).join('; ') : '';
   return `De server heeft deze wijziging geweigerd${errs ? ` (${errs})` : ''}. Pas het veld aan en probeer opnieuw.`;
 }
 
@@ -72,7 +104,9 @@ export function RecordScreen({ id, newType, focusField }) {
   const [message, setMessage] = useState(null);
   const [withdrawing, setWithdrawing] = useState(false);
   const [storeError, setStoreError] = useState(null);
-  const [requiredOnly, setRequiredOnly] = useState(false);
+  const [requiredOnly, setRequiredOnlyState] = useState(() => localStorage.getItem(SHORT_KEY) === '1');
+  const [confirming, setConfirming] = useState(false);
+  const flushers = useRef(new Set());
   const focusRef = useRef(focusField || null);
   const draftsRef = useRef({});
   const viewRef = useRef(null);
@@ -169,8 +203,41 @@ export function RecordScreen({ id, newType, focusField }) {
     return true;
   };
 
+  /** After a location is committed: fill the empty address fields when the server can say. */
+  const fillAddress = async (loc) => {
+    const answer = await reverseGeocode(loc);
+    const v = viewRef.current;
+    if (!answer || !v || !form) return;
+    const set = addressSet(v, form, answer, draftsRef.current);
+    if (!Object.keys(set).length) return;
+    try {
+      await commitSet(v, set, { schemaVersion: v.schema_version });
+      syncSoon();
+    } catch (error) {
+      setStoreError(storeErrorText(error));
+    }
+  };
+
+  const commitAndFill = async (set, key, problem) => {
+    const ok = await commit(set, key, problem);
+    const v = viewRef.current;
+    if (ok && v && key === MAIN_LOCATION[v.type] && set[key]) fillAddress(set[key]);
+    return ok;
+  };
+
+  const registerFlush = (fn) => {
+    flushers.current.add(fn);
+    return () => flushers.current.delete(fn);
+  };
+
+  const setRequiredOnly = (on) => {
+    setRequiredOnlyState(on);
+    localStorage.setItem(SHORT_KEY, on ? '1' : '0');
+  };
+
   const flush = async () => {
     if (!form) return null;
+    for (const fn of [...flushers.current]) await fn();
     for (const [key, text] of Object.entries(draftsRef.current)) {
       const field = fieldFor(form, key);
       if (!field) continue;
@@ -193,6 +260,7 @@ export function RecordScreen({ id, newType, focusField }) {
   const editable = EDITABLE.has(view.status);
   const openConflicts = (view.conflicts || []).filter((c) => c.status !== 'resolved');
 
+  /** "Indienen": flush, check what is missing, then ask before submitting. */
   const submit = async () => {
     setMessage(null);
     await flush();
@@ -207,9 +275,30 @@ export function RecordScreen({ id, newType, focusField }) {
       return;
     }
     setSummary(null);
+    setConfirming(true);
+  };
+
+  /** Where it goes next, said where the officer looks: at the top of the list. */
+  const leaveWith = (text) => {
+    showFlash(text);
+    location.hash = '#/';
+  };
+
+  const name = (record) => {
+    const { what, where } = describeRecord(record, form);
+    return [TYPE_SHORT[record.type] || record.type, what, where].filter(Boolean).join(' · ');
+  };
+
+  const whenSent = () => (navigator.onLine && syncStatus.get().online
+    ? 'Ze wordt nu verstuurd.'
+    : 'Ze staat veilig op dit apparaat en wordt verstuurd zodra er verbinding is.');
+
+  const confirmSubmit = async () => {
+    const fresh = await loadRecord(id);
     await commitSet(fresh, { status: 'submitted' }, { schemaVersion: fresh.schema_version });
+    setConfirming(false);
     syncSoon();
-    setMessage('Ingediend voor beoordeling. Het wordt verstuurd zodra er verbinding is.');
+    leaveWith(`Ingediend voor beoordeling: ${name(fresh)}. ${whenSent()}`);
   };
 
   const withdraw = async (event) => {
@@ -220,32 +309,22 @@ export function RecordScreen({ id, newType, focusField }) {
     await commitSet(viewRef.current, { status: 'withdrawn', withdraw_reason: reason }, { schemaVersion: view.schema_version });
     setWithdrawing(false);
     syncSoon();
-    setMessage('De registratie wordt ingetrokken.');
+    leaveWith(`Ingetrokken: ${name(viewRef.current)}. ${whenSent()}`);
   };
 
-  const labelOf = (key) => {
-    const field = fieldFor(form, key);
-    const [head] = key.split('].');
-    const group = parseKey(head.endsWith(']') ? head : `${head}]`);
-    if (group && field && field.kind !== 'group') {
-      const g = form.fields.find((f) => f.name === group.group);
-      return `${g ? g.label : group.group}: ${field.label}`;
-    }
-    return field ? field.label : key;
-  };
+  const labelOf = (key) => fieldLabel(form, key);
 
   return (
     <main id="main" tabIndex={-1} class="record">
       <h1>{TYPE_LABELS[view.type] || view.type}</h1>
       <p class="record-meta">
         <StatusBadge record={view} />
-        {view.rev > 0 && <span class="muted"> versie {view.rev}</span>}
         {view.created_by && <span class="muted"> · door {view.created_by}</span>}
       </p>
       {storeError && <p class="error banner-error" role="alert">{storeError}</p>}
       <div class="messages" aria-live="polite">
         {message && <p class="ok" role="status">{message}</p>}
-        {view.pending > 0 && <p class="info">{view.pending} wijziging(en) wachten op synchronisatie. Ze staan veilig op dit apparaat.</p>}
+        {view.pending > 0 && <p class="info">Nog niet alles is verstuurd. Het staat veilig op dit apparaat{syncStatus.get().online ? ' en wordt zo verstuurd' : ' en wordt verstuurd zodra er verbinding is'}.</p>}
         {view.status === 'returned' && view.review && (
           <div class="note returned"><strong>Teruggestuurd door {view.review.by || 'de teamleider'}</strong>{view.review.at && <> op {formatDateTime(view.review.at)}</>}:
             <blockquote>{view.review.comment || '(geen toelichting)'}</blockquote>Pas de registratie aan en dien haar opnieuw in.</div>
@@ -261,7 +340,7 @@ export function RecordScreen({ id, newType, focusField }) {
         {(view.amendments || []).length > 0 && <p class="note">Aanvullingen na goedkeuring: {view.amendments.length}. De teamleider beoordeelt ze.</p>}
         {(view.rejected || []).map((entry) => (
           <div class="note rejected" key={entry.seq}>
-            <strong>{entry.kind === 'amendment' ? 'Bewaard als aanvulling' : 'Wijziging geweigerd'}</strong> ({Object.keys(entry.op.set).map(labelOf).join(', ')}): {rejectionText(entry)}
+            <strong>{entry.kind === 'amendment' ? 'Bewaard als aanvulling' : 'Wijziging geweigerd'}</strong> ({Object.keys(entry.op.set).map(labelOf).join(', ')}): {rejectionText(entry, labelOf)}
             <button type="button" class="link" onClick={() => dismissRejected(entry.seq)}>Gelezen</button>
           </div>
         ))}
@@ -281,20 +360,21 @@ export function RecordScreen({ id, newType, focusField }) {
       <form class="form" onSubmit={(e) => { e.preventDefault(); submit(); }} noValidate>
         {editable && (
           <p class="toggle-row">
-            <button type="button" class="secondary small" aria-pressed={requiredOnly ? 'true' : 'false'} onClick={() => setRequiredOnly(!requiredOnly)}>
+            <button type="button" class="secondary" aria-pressed={requiredOnly ? 'true' : 'false'} onClick={() => setRequiredOnly(!requiredOnly)}>
               {requiredOnly ? 'Alle velden tonen' : 'Alleen verplichte velden'}
             </button>
           </p>
         )}
         <RecordForm form={form} record={view} drafts={drafts} errors={errors} disabled={!editable} requiredOnly={requiredOnly}
-          onDraft={onDraft} onCommit={commit} onFocus={onFocus} />
+          onDraft={onDraft} onCommit={commitAndFill} onFocus={onFocus} registerFlush={registerFlush} />
         {editable && (
-          <div class="actions sticky">
+          <div class="actions">
             {(view.status === 'draft' || view.status === 'returned') && <button type="submit" class="primary">Indienen</button>}
             <span class="muted small">Alles wordt automatisch bewaard.</span>
           </div>
         )}
       </form>
+      {confirming && <ConfirmSubmit onConfirm={confirmSubmit} onCancel={() => setConfirming(false)} />}
       {editable && (
         withdrawing ? (
           <form class="withdraw" onSubmit={withdraw}>
@@ -302,9 +382,30 @@ export function RecordScreen({ id, newType, focusField }) {
             <textarea id="withdraw-reason" name="reason" required maxLength={1000} rows={2} />
             <div class="row"><button type="submit" class="danger">Intrekken</button><button type="button" class="secondary" onClick={() => setWithdrawing(false)}>Annuleren</button></div>
           </form>
-        ) : <p><button type="button" class="link danger" onClick={() => setWithdrawing(true)}>Registratie intrekken…</button></p>
+        ) : <p><button type="button" class="secondary danger" onClick={() => setWithdrawing(true)}>Registratie intrekken…</button></p>
       )}
-      <p class="muted small">Status: {STATUS_LABELS[view.status] || view.status}</p>
     </main>
+  );
+}
+
+/** The step before submitting: a modal dialog, so it shows where the officer looks. */
+function ConfirmSubmit({ onConfirm, onCancel }) {
+  const ref = useRef(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => { if (dialog && dialog.open) dialog.close(); };
+  }, []);
+  return (
+    <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text"
+      onCancel={(e) => { e.preventDefault(); onCancel(); }}>
+      <h2 id="confirm-title">Registratie indienen?</h2>
+      <p id="confirm-text">De teamleider beoordeelt haar. Tot ze is goedgekeurd, kunt u haar nog aanvullen.</p>
+      <div class="row">
+        <button type="button" class="primary" disabled={busy} onClick={async () => { setBusy(true); await onConfirm(); }}>Ja, indienen</button>
+        <button type="button" class="secondary" onClick={onCancel}>Nog niet</button>
+      </div>
+    </dialog>
   );
 }

@@ -40,6 +40,8 @@ export async function loadRecords() {
     view.schema_version = row.schema_version || 1;
     view.rejectedCount = rejectedCount.get(row.id) || 0;
     view.created_at = view.created_at || row.created_at;
+    // When this device last changed it (its newest unsent op), for sorting as what it is.
+    view.lastLocalAt = pending.length ? Number(String(pending[pending.length - 1].hlc).split('-')[0]) || 0 : 0;
     return view;
   }));
 }

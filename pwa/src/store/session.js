@@ -110,7 +110,7 @@ export async function login(username, password) {
     if (existed && wrapped) {
       const pending = await db.outbox.count();
       warnings.push(pending
-        ? `De lokale gegevens van dit apparaat konden niet worden ontsloten; ${pending} niet-gesynchroniseerde wijziging(en) zijn verloren.`
+        ? `De lokale gegevens van dit apparaat konden niet worden ontsloten; ${pending === 1 ? '1 niet-verstuurde wijziging is' : `${pending} niet-verstuurde wijzigingen zijn`} verloren.`
         : 'De lokale gegevens van dit apparaat konden niet worden ontsloten en zijn opnieuw opgebouwd.');
       db.close();
       await Dexie.delete(userDbName(user.id));
@@ -122,7 +122,7 @@ export async function login(username, password) {
     await setMeta(db, 'wrapDevice', await wrap(raw, kek));
     await setMeta(db, 'deviceId', reply.device_id);
     await setMeta(db, 'storeCreatedAt', new Date().toISOString());
-    warnings.push(...evictionWarnings(reply, known, existed));
+    warnings.push(...evictionWarnings(known, existed));
   }
   await setMeta(db, 'tokenEnc', await encryptJSON(key, { token: reply.token, expires_at: reply.expires_at }));
   await setMeta(db, 'userClear', { id: user.id, username: user.username, display_name: user.display_name, role: user.role, team: user.team });
@@ -140,29 +140,15 @@ export async function login(username, password) {
 }
 
 /**
- * The server remembers this user's devices and their last sync. If this device has no
- * store for the user but one of those devices synced, its local store may have been
- * evicted by the browser or wiped: unsynced work from it is gone.
+ * Warns only for a store this browser really held: the device registry (kept apart from
+ * the user's stores) names this user and device, yet the store is gone. A first login on
+ * another device (a phone beside a Chromebook) is no loss; a logout keeps the store and
+ * a deliberate wipe forgets the user, so neither warns. When the browser dropped
+ * everything, registry included, nothing tells it apart from a new device.
  */
-function evictionWarnings(reply, known, existed) {
-  const synced = (reply.devices || []).filter((d) => !d.revoked && d.last_sync_at);
-  const same = synced.find((d) => d.id === reply.device_id);
-  if (same || (known && known.deviceId && !existed)) {
-    return ['Dit apparaat heeft eerder gesynchroniseerd, maar de lokale gegevens zijn verdwenen (door de browser gewist of verwijderd). Wijzigingen die nog niet waren gesynchroniseerd, zijn verloren.'];
-  }
-  if (!known && synced.length) {
-    const recent = synced
-      .sort((a, b) => serverTime(b.last_sync_at) - serverTime(a.last_sync_at))
-      .slice(0, 3)
-      .map((d) => `${d.name}, laatst gesynchroniseerd ${new Date(serverTime(d.last_sync_at)).toLocaleString('nl-NL', { dateStyle: 'short', timeStyle: 'short' })}`);
-    return [`Dit apparaat heeft nog geen gegevens van u. U synchroniseerde eerder vanaf: ${recent.join('; ')}. Was een daarvan dit apparaat, dan heeft de browser de lokale gegevens gewist en zijn niet-gesynchroniseerde wijzigingen daarvan verloren.`];
-  }
-  return [];
-}
-
-/** Server times without an offset are UTC. */
-function serverTime(text) {
-  return Date.parse(/[zZ]|[+-][0-9]{2}:?[0-9]{2}$/.test(text) ? text : `${text}Z`);
+function evictionWarnings(known, existed) {
+  if (!known || !known.deviceId || existed) return [];
+  return ['Dit apparaat had eerder gegevens van u, maar die zijn verdwenen (door de browser gewist of verwijderd). Wijzigingen die toen nog niet waren verstuurd, zijn verloren.'];
 }
 
 function deviceName() {

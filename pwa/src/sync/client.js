@@ -1,39 +1,50 @@
 // The sync client (PROTOCOL.md §7), running in the page: upload photos, push the outbox
 // in batches, pull in pages, adopt the server clock. Triggered on start, on `online`,
 // after every change, by a Background Sync wake-up, by the "Nu synchroniseren" button,
-// and periodically with exponential backoff and jitter (capped at 30 s).
+// on returning to the app, and every 25-30 s. When the server cannot be reached (the
+// browser often still says it is online), a cheap probe of /health every few seconds
+// notices its return and syncs at once; other failures back off exponentially.
 import { ApiError, NetworkError, api } from '../api.js';
 import { canRegister } from '../roles.js';
-import { decryptBytes, encryptJSON } from '../store/crypto.js';
+import { decryptBytes, decryptJSON, encryptJSON } from '../store/crypto.js';
 import { getMeta, isQuotaError, setMeta } from '../store.js';
 import { decryptOps, notifyChanged } from '../store/records.js';
 import { active, session } from '../store/session.js';
 import { observable } from '../ui/observable.js';
+import { viewOf } from './apply.js';
 import { adopt } from './hlc.js';
 import { getClock, loadClock, setClock } from './outbox.js';
 
 export const PUSH_BATCH = 100;
 export const PULL_LIMIT = 200;
 export const MAX_DELAY_MS = 30_000;
+/** Probe cadence while the server is unreachable: quick at first, slower after a while. */
+export const PROBE_MS = 3_000;
+export const PROBE_SLOW_MS = 15_000;
+export const PROBE_FAST_FOR_MS = 5 * 60_000;
 
 export const syncStatus = observable({
-  online: navigator.onLine, running: false, pending: 0, rejected: 0, lastSyncAt: null,
+  online: navigator.onLine, running: false, pending: 0, pendingRecords: 0, rejected: 0, lastSyncAt: null,
   error: null, progress: null, updateRequired: false, photosWaiting: 0,
 });
 
 let timer = null;
+let dueAt = 0;
 let failures = 0;
 let again = false;
 let running = null;
+let downSince = null; // when the server stopped answering, while it does not
+let probeTimer = null;
 
 export async function refreshCounts() {
   const s = active();
   if (!s || !s.db) return;
-  const [pending, rejected, photosWaiting, lastSyncAt] = await Promise.all([
-    s.db.outbox.count(), s.db.rejected.count(), s.db.photos.where('uploaded').equals(0).count(),
-    getMeta(s.db, 'lastSyncAt', null),
+  const [pending, records, rejected, photosWaiting, lastSyncAt] = await Promise.all([
+    s.db.outbox.count(), s.db.outbox.orderBy('record_id').uniqueKeys(), s.db.rejected.count(),
+    s.db.photos.where('uploaded').equals(0).count(), getMeta(s.db, 'lastSyncAt', null),
   ]);
-  syncStatus.update({ pending, rejected, photosWaiting, lastSyncAt });
+  // Officers count registrations, not the ops (one per committed field) that carry them.
+  syncStatus.update({ pending, pendingRecords: records.length, rejected, photosWaiting, lastSyncAt });
 }
 
 /** Runs a sync round now (or right after the one that is running). */
@@ -58,15 +69,67 @@ export function syncNow() {
 /** After a local change: sync soon, and ask for a Background Sync wake-up as well. */
 export function syncSoon() {
   refreshCounts();
-  schedule(300);
+  // While the server is unreachable the probe syncs as soon as it answers again.
+  if (!downSince) schedule(300);
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.ready.then((reg) => reg.sync && reg.sync.register('wijkpost-sync')).catch(() => {});
   }
 }
 
+/** Runs a round after `delay`, unless one is already due sooner (an edit's quick sync must
+ * not be pushed back to the periodic one by a round that just ended). */
 function schedule(delay) {
+  const due = Date.now() + delay;
+  if (timer && dueAt <= due) return;
   clearTimeout(timer);
-  timer = setTimeout(() => { syncNow(); }, delay);
+  dueAt = due;
+  timer = setTimeout(() => { timer = null; dueAt = 0; syncNow(); }, delay);
+}
+
+function cancelSchedule() {
+  clearTimeout(timer);
+  timer = null;
+  dueAt = 0;
+}
+
+/** The server did not answer: probe it cheaply until it does, then sync at once. */
+function startProbing() {
+  if (!downSince) downSince = Date.now();
+  cancelSchedule();
+  clearTimeout(probeTimer);
+  // No network at all: the `online` event says when to try again.
+  if (!navigator.onLine) return;
+  const fast = Date.now() - downSince < PROBE_FAST_FOR_MS && document.visibilityState === 'visible';
+  probeTimer = setTimeout(probe, fast ? PROBE_MS : PROBE_SLOW_MS);
+}
+
+async function probe() {
+  probeTimer = null;
+  const controller = new AbortController();
+  const cut = setTimeout(() => controller.abort(), 4000);
+  let up = false;
+  try {
+    const response = await fetch('/health', { cache: 'no-store', signal: controller.signal });
+    up = response.ok;
+  } catch {
+    up = false;
+  } finally {
+    clearTimeout(cut);
+  }
+  if (!up) { startProbing(); return; }
+  downSince = null;
+  failures = 0;
+  syncNow();
+}
+
+/** Back in the app, or the network came back: probe first if the server was away. */
+function wake() {
+  if (downSince) {
+    clearTimeout(probeTimer);
+    probe();
+  } else {
+    syncNow();
+  }
 }
 
 function backoffDelay() {
@@ -89,6 +152,8 @@ async function round() {
     if (navigator.locks) await navigator.locks.request(`wijkpost-sync-${s.user.id}`, work);
     else await work();
     failures = 0;
+    downSince = null;
+    clearTimeout(probeTimer);
     const now = new Date().toISOString();
     await setMeta(s.db, 'lastSyncAt', now);
     syncStatus.update({ online: true, error: photoProblem, progress: null });
@@ -98,7 +163,7 @@ async function round() {
     let message;
     if (error instanceof NetworkError) {
       syncStatus.update({ online: false });
-      message = 'Geen verbinding: wijzigingen blijven bewaard en worden later verstuurd.';
+      message = 'Geen verbinding met de server. Alles blijft op dit apparaat bewaard en wordt verstuurd zodra de server weer antwoordt.';
     } else if (error instanceof ApiError && error.status === 401) {
       message = error.message;
     } else if (error instanceof ApiError && error.code === 'schema_version') {
@@ -110,7 +175,8 @@ async function round() {
       message = error.message || String(error);
     }
     syncStatus.update({ error: message, progress: null });
-    if (!(error instanceof ApiError && error.status === 401)) schedule(backoffDelay());
+    if (error instanceof NetworkError) startProbing();
+    else if (!(error instanceof ApiError && error.status === 401)) schedule(backoffDelay());
   } finally {
     syncStatus.update({ running: false });
     await refreshCounts();
@@ -142,12 +208,14 @@ async function uploadPhotos(s) {
 
 async function pushAll(s) {
   for (;;) {
-    const rows = await s.db.outbox.orderBy('seq').limit(PUSH_BATCH).toArray();
-    if (!rows.length) return;
-    // Freeze the ops before they leave: from now on a new edit makes a new op.
-    await s.db.transaction('rw', s.db.outbox, async () => {
-      for (const row of rows) if (!row.sent) await s.db.outbox.update(row.seq, { sent: 1 });
+    // Freeze the ops before they leave: from now on a new edit makes a new op. Read and
+    // mark in one transaction, so an edit absorbed into an op just before is sent with it.
+    const rows = await s.db.transaction('rw', s.db.outbox, async () => {
+      const batch = await s.db.outbox.orderBy('seq').limit(PUSH_BATCH).toArray();
+      for (const row of batch) if (!row.sent) await s.db.outbox.update(row.seq, { sent: 1 });
+      return batch;
     });
+    if (!rows.length) return;
     const ops = await decryptOps(s.key, rows);
     const body = {
       schema_version: 1,
@@ -172,6 +240,7 @@ async function storeResults(s, ops, results) {
   const rejected = [];
   const missing = new Set();
   const answered = [];
+  const applied = new Map(); // record id -> {type, sets} applied without a copy in the reply
   for (let result of results) {
     const op = byId.get(result.op_id);
     if (!op) continue;
@@ -190,6 +259,12 @@ async function storeResults(s, ops, results) {
       result = { ...result, errors: { photo: [refused ? refused.error || 'Foto geweigerd' : 'Foto ontbreekt op dit apparaat'] } };
     }
     answered.push(op.seq);
+    if (!result.record && (status === 'applied' || status === 'duplicate') && !result.amendment) {
+      // Applied, but the server's copy comes with the next pull: keep the op's effect in
+      // the local base meanwhile, so the screens do not show the record as it was before.
+      if (!applied.has(op.record_id)) applied.set(op.record_id, { type: op.type, sets: [] });
+      applied.get(op.record_id).sets.push(op.set);
+    }
     if (result.record) {
       bases.push({ id: result.record.id, type: result.record.type, status: result.record.status, rev: result.record.rev, enc: await encryptJSON(s.key, result.record) });
     }
@@ -204,10 +279,25 @@ async function storeResults(s, ops, results) {
       });
     }
   }
+  const withCopy = new Set(bases.map((b) => b.id));
+  const patched = [];
+  for (const [id, { type, sets }] of applied) {
+    if (withCopy.has(id)) continue;
+    const row = await s.db.records.get(id);
+    if (!row) continue;
+    const base = row.enc ? await decryptJSON(s.key, row.enc) : null;
+    const next = viewOf(id, type, base, sets.map((set) => ({ set })));
+    // Same rev: the pulled copy (a higher rev) replaces this one.
+    patched.push({ id, rev: row.rev, status: next.status, enc: await encryptJSON(s.key, next) });
+  }
   let reupload = 0;
   await s.db.transaction('rw', [s.db.outbox, s.db.records, s.db.rejected, s.db.photos], async () => {
     await s.db.outbox.bulkDelete(answered);
     for (const base of bases) await putBase(s.db, base);
+    for (const p of patched) {
+      const row = await s.db.records.get(p.id);
+      if (row && row.rev === p.rev) await s.db.records.update(p.id, { enc: p.enc, status: p.status });
+    }
     for (const entry of rejected) await s.db.rejected.add(entry);
     for (const sha of missing) {
       const photo = await s.db.photos.get(sha);
@@ -327,7 +417,7 @@ async function storePage(s, reply) {
 
 /** Wires the triggers: online/offline events, the service worker's wake-up, visibility. */
 export function installTriggers() {
-  window.addEventListener('online', () => { syncStatus.update({ online: true }); failures = 0; syncNow(); });
+  window.addEventListener('online', () => { syncStatus.update({ online: true }); failures = 0; wake(); });
   window.addEventListener('offline', () => syncStatus.update({ online: false }));
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.addEventListener('message', (event) => {
@@ -335,10 +425,12 @@ export function installTriggers() {
     });
   }
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') syncNow();
+    if (document.visibilityState === 'visible') wake();
   });
 }
 
 export function stopSync() {
-  clearTimeout(timer);
+  cancelSchedule();
+  clearTimeout(probeTimer);
+  downSince = null;
 }

@@ -46,7 +46,20 @@ function mergeSet(older, newer) {
  * and has not been sent yet; the check is repeated inside the transaction, because the
  * sync client may have sent it meanwhile.
  */
-export async function commitSet(view, set, { schemaVersion = 1, draft = null } = {}) {
+let queue = Promise.resolve();
+
+/**
+ * Commits run one after another: two at once (a choice committed as the next field blurs)
+ * would read the same unsent op and the second would drop what the first merged into it,
+ * and both would take the same clock stamp.
+ */
+export function commitSet(view, set, options = {}) {
+  const run = queue.then(() => commitNow(view, set, options));
+  queue = run.catch(() => {});
+  return run;
+}
+
+async function commitNow(view, set, { schemaVersion = 1, draft = null } = {}) {
   const s = requireActive();
   const { db, key } = s;
   if (!clock) await loadClock();
