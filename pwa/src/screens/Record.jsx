@@ -88,7 +88,7 @@ function storeErrorText(error) {
 }
 
 function rejectionText(entry, labelOf) {
-  if (entry.kind === 'amendment') return 'De registratie was al goedgekeurd of ingetrokken; uw wijziging is als aanvulling bewaard en de teamleider ziet haar.';
+  if (entry.kind === 'amendment') return 'De registratie was al goedgekeurd; uw wijziging is als aanvulling bewaard en wacht op de teamleider.';
   if (entry.reason === 'not_found') return 'De registratie bestaat niet (meer) of u mag haar niet zien; de wijziging is niet verwerkt.';
   const errs = entry.errors ? Object.entries(entry.errors).map(([k, v]) => `${labelOf(k)}: ${[].concat(v).join(', ')}`).join('; ') : '';
   return `De server heeft deze wijziging geweigerd${errs ? ` (${errs})` : ''}. Pas het veld aan en probeer opnieuw.`;
