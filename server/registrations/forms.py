@@ -457,10 +457,56 @@ STATUS_FIELDS = (
      "required_with": "withdrawn", "min_length": 1, "max_length": 1000},
 )
 
+_TEXT = {"type": "string", "description": "at most the field's max_length characters; no "
+         "control characters other than tab, LF and CR"}
+_PHOTO = {"type": "object", "additionalProperties": False, "required": ["sha256", "content_type"],
+          "properties": {"sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                         "content_type": {"enum": ["image/jpeg", "image/png", "image/webp"]}}}
+# The value of each kind as a JSON Schema (PROTOCOL.md §3), with an example; a field adds
+# its own bounds (max_length, min/max, choices). Any field may also be null.
+VALUE_FORMATS: dict[str, dict[str, Any]] = {
+    "text": {"schema": _TEXT, "example": "Dorpsstraat"},
+    "textarea": {"schema": _TEXT, "example": "Kop-staartbotsing bij het stoplicht."},
+    "integer": {"schema": {"type": "integer", "description": "a JSON integer written "
+                           "without a fraction (5, not 5.0), not a string or a boolean"},
+                "example": 50},
+    "number": {"schema": {"type": "number"}, "example": 12.5},
+    "boolean": {"schema": {"type": "boolean"}, "example": True},
+    "date": {"schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                        "description": "a calendar date, YYYY-MM-DD"}, "example": "2026-11-24"},
+    "time": {"schema": {"type": "string", "pattern": "^(?:[01][0-9]|2[0-3]):[0-5][0-9]$",
+                        "description": "HH:MM, 24 h"}, "example": "09:30"},
+    "datetime": {"schema": {
+        "type": "string",
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]{1,6})?)?"
+                   "(?:Z|[+-][0-9]{2}:[0-9]{2})$",
+        "description": "ISO 8601 with Z or an offset (required)"},
+        "example": "2026-11-24T09:30:00+01:00"},
+    "choice": {"schema": {"type": "string", "description": "one code of the field's choices"},
+               "example": "UMS"},
+    "multichoice": {"schema": {"type": "array", "items": {"type": "string"},
+                               "uniqueItems": True,
+                               "description": "distinct codes of the field's choices, at "
+                                              "most its max"}, "example": ["VM1"]},
+    "location": {"schema": {
+        "type": "object", "additionalProperties": False, "required": ["lat", "lon", "accuracy"],
+        "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
+                       "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                       "accuracy": {"type": "number", "minimum": 0, "maximum": 100_000,
+                                    "description": "metres"}}},
+        "example": {"lat": 52.0907, "lon": 5.1214, "accuracy": 8}},
+    "photo": {"schema": _PHOTO, "example": {"sha256": "0" * 64, "content_type": "image/jpeg"}},
+    "group": {"schema": {"type": "object", "description": "never set whole: each item is set "
+                         "as group[<item id>] with an object of some of its fields, or null "
+                         "to remove it"},
+              "example": {"name": "Getuige"}},
+}
+
 _DOCUMENT: dict[str, Any] = {
     "schema_version": FORMS_SCHEMA_VERSION,
     "forms": [form.to_json() for form in FORMS],
     "status_fields": list(STATUS_FIELDS),
+    "value_formats": VALUE_FORMATS,
 }
 
 
