@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from server import audit
 from server.extensions import db
 from server.models import AuditEntry, utcnow
 from tests.conftest import Api
@@ -150,6 +151,7 @@ def test_moved_registration_follows_in_the_index(agent1: Api) -> None:
 def test_briefing_reads_are_audited_with_the_registrations_shown(agent1: Api) -> None:
     rid = registration(agent1, 100, 0)
     brief(agent1)
+    audit.chain_pending()  # reads are made durable apart first, then chained
     [(ids, detail)] = db.session.execute(
         select(AuditEntry.entity_ids, AuditEntry.detail)
         .where(AuditEntry.action == "read")).all()
