@@ -150,3 +150,32 @@ def test_return_resubmit_settle_conflict_approve(new_context, live_server: Serve
     sync_now(officer)
     wait_synced(officer)
     expect(officer.locator(".records li", has_text="Neude")).to_contain_text("Goedgekeurd")
+
+
+def test_own_registration_cannot_be_approved(new_context, live_server: Server) -> None:
+    leader = new_context().new_page()
+    leader.context.route("**/api/geocode/**", lambda route: route.abort())
+    login_leader(leader)
+    leader.get_by_role("link", name="Mijn registraties").click()
+    start_vor(leader, Steps())
+    fill_minor_accident(leader, Steps(), ("XX-11-YY", "ZZ-22-AA"), "Eigen aanrijding.")
+    edit(leader, "Straat", "Mariaplaats")
+    submit(leader, Steps())
+    wait_synced(leader)
+
+    leader.goto("/#/mijn")
+    leader.goto("/#/")
+    row = leader.locator(".records li", has_text="Mariaplaats")
+    expect(row).to_contain_text("leider1")
+    leader.get_by_label("Soort").select_option(label="PDO")
+    expect(leader.locator(".records li", has_text="Mariaplaats")).to_have_count(0)
+    leader.get_by_label("Soort").select_option(label="VOR")
+    expect(row).to_have_count(1)
+    leader.get_by_text("Alleen met conflict").click()
+    expect(leader.locator(".records li", has_text="Mariaplaats")).to_have_count(0)
+    leader.get_by_text("Alleen met conflict").click()
+
+    open_in_queue(leader, "Mariaplaats")
+    expect(leader.get_by_role("button", name="Goedkeuren")).to_be_disabled()
+    expect(leader.locator("#approve-why")).to_contain_text("eigen registratie")
+    expect(leader.get_by_role("button", name="Terugsturen")).to_be_enabled()

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { currentForm, fieldFor, labelOf } from '../forms/labels.js';
 import { active } from '../store/session.js';
+import { Flash } from './parts.jsx';
 import { TYPE_LABELS, TYPE_SHORT, describeRecord, displayValue, formatDateTime, parseTime, plural } from '../ui/format.js';
 
 const PAGE = 25;
@@ -88,6 +89,7 @@ export function ReviewQueueScreen() {
   const shown = items ? [...items].sort((a, b) => parseTime(a.updated_at) - parseTime(b.updated_at)) : [];
   return (
     <main id="main" tabIndex={-1}>
+      <Flash />
       <h1>Te beoordelen</h1>
       <ReviewTabs current="queue" />
       <div class="filters">
