@@ -2,11 +2,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onAuthError } from './api.js';
 import { loadForms } from './forms/definitions.js';
-import { canRegister } from './roles.js';
+import { canRegister, canReview } from './roles.js';
 import { BeheerScreen } from './screens/Beheer.jsx';
 import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
 import { ListScreen, NewScreen } from './screens/List.jsx';
 import { RecordScreen, flushOpenForm } from './screens/Record.jsx';
+import { ConflictScreen, ReviewDetailScreen, ReviewQueueScreen } from './screens/Review.jsx';
 import { SyncBar, TopBar } from './screens/parts.jsx';
 import { LogoutScreen, SettingsScreen, SyncScreen } from './screens/Sync.jsx';
 import { getMeta } from './store.js';
@@ -50,6 +51,9 @@ function route(hash) {
   if (parts[0] === 'new') return { name: 'new' };
   if (['sync', 'settings', 'logout'].includes(parts[0])) return { name: parts[0] };
   if (parts[0] === 'team') return { name: 'team' };
+  if (parts[0] === 'mijn') return { name: 'mine' };
+  if (parts[0] === 'review' && parts[1] && parts[2] === 'conflict' && parts[3]) return { name: 'conflict', id: parts[1], conflictId: parts[3] };
+  if (parts[0] === 'review' && parts[1]) return { name: 'review', id: parts[1] };
   if (parts[0] === 'login') return { name: 'login' };
   return { name: 'list' };
 }
@@ -102,15 +106,19 @@ export function App() {
   }
 
   const r = route(hash);
+  const leader = canReview(state.user);
   let screen;
   if (r.name === 'record') screen = <RecordScreen key={r.id} id={r.id} newType={r.newType} focusField={r.focus} />;
   else if (r.name === 'new') screen = <NewScreen />;
   else if (r.name === 'sync') screen = <SyncScreen />;
   else if (r.name === 'settings') screen = <SettingsScreen />;
   else if (r.name === 'logout') screen = <LogoutScreen />;
-  else if (r.name === 'team') screen = <ListScreen scope="team" />;
+  else if (r.name === 'team') screen = <ListScreen scope="team" leader={leader} />;
+  else if (r.name === 'review' && leader) screen = <ReviewDetailScreen key={r.id} id={r.id} />;
+  else if (r.name === 'conflict' && leader) screen = <ConflictScreen key={r.conflictId} id={r.id} conflictId={r.conflictId} />;
+  else if (r.name === 'list' && leader) screen = <ReviewQueueScreen />;
   else if (r.name === 'login' && state.relogin) screen = <LoginScreen relogin />;
-  else screen = <ListScreen scope="mine" />;
+  else screen = <ListScreen scope="mine" leader={leader} />;
 
   return (
     <div class="shell">

@@ -5,3 +5,8 @@ export const REGISTRAR_ROLES = ['agent', 'teamleider'];
 export function canRegister(user) {
   return !!user && REGISTRAR_ROLES.includes(user.role);
 }
+
+/** A team leader starts on the review queue and decides on the team's registrations. */
+export function canReview(user) {
+  return !!user && user.role === 'teamleider';
+}

@@ -7,6 +7,7 @@ import { currentForm } from '../forms/labels.js';
 import { STATUS_LABELS, TYPE_SHORT, describeRecord, parseTime, plural } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
 import { Flash, StatusBadge } from './parts.jsx';
+import { ReviewTabs } from './Review.jsx';
 
 /** A colleague's concept nobody touched for this long is abandoned: hidden by default. */
 export const ABANDONED_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
@@ -29,7 +30,7 @@ function searchable(record) {
   return parts.join(' ').toLowerCase();
 }
 
-export function ListScreen({ scope = 'mine' }) {
+export function ListScreen({ scope = 'mine', leader = false }) {
   const version = useObservable(changes);
   const [records, setRecords] = useState(null);
   const [query, setQuery] = useState('');
@@ -54,7 +55,8 @@ export function ListScreen({ scope = 'mine' }) {
       .filter((r) => !status || (status === 'pending' ? r.pending > 0 : r.status === status))
       .filter((r) => !q || searchable(r).includes(q))
       .map((r) => ({ r, at: touchedAt(r) }))
-      .sort((a, b) => b.at - a.at)
+      // A registration the team leader sent back stays on top until it is resubmitted.
+      .sort((a, b) => (b.r.status === 'returned') - (a.r.status === 'returned') || b.at - a.at)
       .map(({ r }) => r);
     return { shown: list, abandoned: inScope.filter(isAbandoned).length };
   }, [records, query, type, status, scope, showAbandoned]);
@@ -63,10 +65,12 @@ export function ListScreen({ scope = 'mine' }) {
       <Flash />
       <h1>{scope === 'mine' ? 'Mijn registraties' : 'Registraties van mijn team'}</h1>
       <a class="new-link" href="#/new">+ Nieuwe registratie</a>
-      <nav class="tabs" aria-label="Welke registraties">
-        <a href="#/" aria-current={scope === 'mine' ? 'page' : undefined}>Mijn registraties</a>
-        <a href="#/team" aria-current={scope === 'team' ? 'page' : undefined}>Team</a>
-      </nav>
+      {leader ? <ReviewTabs current={scope} /> : (
+        <nav class="tabs" aria-label="Welke registraties">
+          <a href="#/" aria-current={scope === 'mine' ? 'page' : undefined}>Mijn registraties</a>
+          <a href="#/team" aria-current={scope === 'team' ? 'page' : undefined}>Team</a>
+        </nav>
+      )}
       <div class="filters">
         <div class="field">
           <label for="search">Zoeken</label>

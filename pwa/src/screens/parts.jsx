@@ -41,7 +41,7 @@ export function TopBar({ current }) {
     <header class="topbar">
       <a href="#/" class="brand">Wijkpost</a>
       <nav aria-label="Hoofdmenu">
-        <a href="#/" aria-current={here('list') || here('team')}>Lijst</a>
+        <a href="#/" aria-current={here('list') || here('team') || here('mine') || here('review') || here('conflict')}>Lijst</a>
         <a href="#/new" aria-current={here('new')}>Nieuw</a>
       </nav>
       <button type="button" class="topbar-button" onClick={() => lock()}>

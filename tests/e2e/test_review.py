@@ -1,0 +1,181 @@
+"""The team leader reviews in the app: return with a comment, the officer fixes and
+resubmits, a conflict between two officers is settled, then approval. Two people, three
+browser contexts (devices), all through the screens."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PIN, Server
+from tests.e2e.field_checks import small_targets
+from tests.e2e.forms_steps import Steps, fill_minor_accident, start_vor, submit
+from tests.e2e.helpers import (
+    PASSWORD,
+    Offline,
+    login,
+    record_id_of,
+    sync_now,
+    wait_synced,
+)
+from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
+
+COMMENT = "Het kenteken van partij 2 klopt niet, controleer het graag."
+
+
+def login_leader(page: Page, username: str = "leider1") -> None:
+    """A team leader's first login ends on the review queue, not on an officer's list."""
+    page.goto("/")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
+    page.get_by_label("Herhaal de pincode").fill(PIN)
+    page.get_by_role("button", name="Pincode instellen").click()
+    expect(page.get_by_role("heading", name="Te beoordelen")).to_be_visible()
+
+
+def checked(page: Page, screen: str) -> None:
+    """No serious axe finding and no control under 44 x 44 px at 360 px width."""
+    assert serious_violations(page) == [], screen
+    assert small_targets(page) == [], screen
+
+
+def edit(page: Page, label: str, value: str) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.blur()
+
+
+def open_in_queue(leader: Page, street: str) -> None:
+    leader.goto("/#/")
+    row = leader.locator(".records li", has_text=street)
+    expect(row).to_have_count(1)
+    row.get_by_role("link").click()
+    expect(leader.get_by_role("heading", name="Beslissing")).to_be_visible()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run 'npm ci'")
+def test_return_resubmit_settle_conflict_approve(new_context, live_server: Server) -> None:
+    officer = new_context().new_page()
+    officer.context.route("**/api/geocode/**", lambda route: route.abort())
+    login(officer, "agent1")
+    start_vor(officer, Steps())
+    fill_minor_accident(officer, Steps(), ("GZ-118-K", "4-KLT-27"), "Kop-staartbotsing.")
+    edit(officer, "Straat", "Oudegracht")
+    record_id = record_id_of(officer)
+    submit(officer, Steps())
+    wait_synced(officer)
+
+    leader = new_context().new_page()
+    login_leader(leader)
+    expect(leader.get_by_test_id("queue-count")).to_contain_text("1 registratie")
+    row = leader.locator(".records li", has_text="Oudegracht")
+    expect(row).to_contain_text("VOR · Uitsluitend materiële schade")
+    expect(row).to_contain_text("agent1")
+    expect(row).to_contain_text("wacht")
+    checked(leader, "queue")
+
+    row.get_by_role("link").click()
+    expect(leader.get_by_role("heading", name="Verkeersongeval")).to_be_visible()
+    details = leader.locator(".review-fields")
+    expect(details).to_contain_text("Personenauto")  # a code list in Dutch, not its code
+    expect(details).to_contain_text("4-KLT-27")
+    expect(leader.locator(".history")).to_contain_text("Straat")
+    checked(leader, "detail")
+
+    leader.get_by_role("button", name="Terugsturen").click()
+    expect(leader.get_by_role("heading", name="Registratie terugsturen?")).to_be_visible()
+    leader.get_by_role("button", name="Ja, terugsturen").click()  # no comment yet
+    expect(leader.get_by_role("alert")).to_contain_text("Geef een toelichting")
+    checked(leader, "decision")
+    leader.get_by_label("Toelichting voor de agent (verplicht)").fill(COMMENT)
+    leader.get_by_role("button", name="Ja, terugsturen").click()
+    expect(leader.get_by_text("De registratie is teruggestuurd naar de agent.")).to_be_visible()
+
+    # The officer's device shows it on top, with the comment, after the next sync.
+    officer.goto("/#/")
+    sync_now(officer)
+    wait_synced(officer)
+    first = officer.locator(".records li").first
+    expect(first).to_contain_text("Teruggestuurd")
+    expect(first).to_contain_text(COMMENT)
+    first.get_by_role("link").click()
+    expect(officer.locator(".note.returned")).to_contain_text(COMMENT)
+    party2 = officer.locator("fieldset.item", has=officer.get_by_text("Partij 2", exact=True))
+    edit_locator = party2.get_by_label("Kenteken", exact=True)
+    edit_locator.fill("4-KLT-28")
+    edit_locator.blur()
+    submit(officer, Steps())
+    wait_synced(officer)
+    expect(officer.locator(".records li", has_text="Oudegracht")).not_to_contain_text(COMMENT)
+
+    # A colleague and the officer change the street at the same time: a conflict.
+    colleague = new_context().new_page()
+    login(colleague, "agent2")
+    colleague.goto(f"/#/r/{record_id}")
+    expect(colleague.get_by_label("Straat", exact=True)).to_have_value("Oudegracht")
+    cut = Offline(colleague.context)
+    edit(colleague, "Straat", "Vredenburg")
+    officer.goto(f"/#/r/{record_id}")
+    edit(officer, "Straat", "Neude")
+    sync_now(officer)
+    wait_synced(officer)
+    cut.end()
+    sync_now(colleague)
+    wait_synced(colleague)
+
+    open_in_queue(leader, "Neude")
+    approve = leader.get_by_role("button", name="Goedkeuren")
+    expect(approve).to_be_disabled()
+    expect(leader.locator("#approve-why")).to_contain_text("open conflict")
+    leader.get_by_role("link", name="Conflict oplossen: Straat").click()
+    expect(leader.get_by_role("heading", name="Conflict: Straat")).to_be_visible()
+    values = leader.locator(".conflict-value")
+    expect(values.filter(has_text="Neude")).to_contain_text("agent1")
+    expect(values.filter(has_text="Vredenburg")).to_contain_text("agent2")
+    checked(leader, "conflict")
+    values.filter(has_text="Neude").click()
+    leader.get_by_role("button", name="Deze waarde vastleggen").click()
+    expect(leader.get_by_text("Opgelost door leider1")).to_be_visible()
+
+    leader.get_by_role("link", name="Naar de registratie", exact=True).click()
+    leader.get_by_role("button", name="Goedkeuren").click()
+    leader.get_by_role("button", name="Ja, goedkeuren").click()
+    expect(leader.get_by_text("De registratie is goedgekeurd.")).to_be_visible()
+    leader.goto("/#/")
+    expect(leader.get_by_test_id("queue-count")).to_have_text("Er wacht niets op beoordeling.")
+
+    officer.goto("/#/")
+    sync_now(officer)
+    wait_synced(officer)
+    expect(officer.locator(".records li", has_text="Neude")).to_contain_text("Goedgekeurd")
+
+
+def test_own_registration_cannot_be_approved(new_context, live_server: Server) -> None:
+    leader = new_context().new_page()
+    leader.context.route("**/api/geocode/**", lambda route: route.abort())
+    login_leader(leader)
+    leader.get_by_role("link", name="Mijn registraties").click()
+    start_vor(leader, Steps())
+    fill_minor_accident(leader, Steps(), ("XX-11-YY", "ZZ-22-AA"), "Eigen aanrijding.")
+    edit(leader, "Straat", "Mariaplaats")
+    submit(leader, Steps())
+    wait_synced(leader)
+
+    leader.goto("/#/mijn")
+    leader.goto("/#/")
+    row = leader.locator(".records li", has_text="Mariaplaats")
+    expect(row).to_contain_text("leider1")
+    leader.get_by_label("Soort").select_option(label="PDO")
+    expect(leader.locator(".records li", has_text="Mariaplaats")).to_have_count(0)
+    leader.get_by_label("Soort").select_option(label="VOR")
+    expect(row).to_have_count(1)
+    leader.get_by_text("Alleen met conflict").click()
+    expect(leader.locator(".records li", has_text="Mariaplaats")).to_have_count(0)
+    leader.get_by_text("Alleen met conflict").click()
+
+    open_in_queue(leader, "Mariaplaats")
+    expect(leader.get_by_role("button", name="Goedkeuren")).to_be_disabled()
+    expect(leader.locator("#approve-why")).to_contain_text("eigen registratie")
+    expect(leader.get_by_role("button", name="Terugsturen")).to_be_enabled()
