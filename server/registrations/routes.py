@@ -211,6 +211,11 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
         raise ApiError(403, "own_registration",
                        "U kunt uw eigen registratie niet goedkeuren; een andere teamleider "
                        "(of de vervangend beoordelaar van het team) doet dat")
+    if body["decision"] == "approve" and row.open_conflicts and body["rev"] == row.rev:
+        # What is approved must be settled: an open conflict still holds two truths.
+        raise ApiError(409, "open_conflicts",
+                       "Er staan nog conflicten open; los die eerst op en keur dan goed",
+                       rev=row.rev)
     try:
         new = review(store.to_record(row), body["decision"], body["comment"], body["rev"],
                      principal.user.username, principal.device.id, utcnow().isoformat())
