@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { onAuthError } from './api.js';
 import { loadForms } from './forms/definitions.js';
 import { canRegister } from './roles.js';
+import { BriefingScreen } from './screens/Briefing.jsx';
 import { BeheerScreen } from './screens/Beheer.jsx';
 import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
 import { ListScreen, NewScreen } from './screens/List.jsx';
@@ -50,6 +51,7 @@ function route(hash) {
   if (parts[0] === 'new') return { name: 'new' };
   if (['sync', 'settings', 'logout'].includes(parts[0])) return { name: parts[0] };
   if (parts[0] === 'team') return { name: 'team' };
+  if (parts[0] === 'briefing') return { name: 'briefing' };
   if (parts[0] === 'login') return { name: 'login' };
   return { name: 'list' };
 }
@@ -108,6 +110,7 @@ export function App() {
   else if (r.name === 'sync') screen = <SyncScreen />;
   else if (r.name === 'settings') screen = <SettingsScreen />;
   else if (r.name === 'logout') screen = <LogoutScreen />;
+  else if (r.name === 'briefing') screen = <BriefingScreen />;
   else if (r.name === 'team') screen = <ListScreen scope="team" />;
   else if (r.name === 'login' && state.relogin) screen = <LoginScreen relogin />;
   else screen = <ListScreen scope="mine" />;
