@@ -45,24 +45,27 @@ self.addEventListener('sync', (event) => {
   }));
 });
 
-// Area notices arrive as Web Push; show them and open the app on a tap.
+// Area notices arrive as Web Push ({notice_id, title, priority, url}, never the body):
+// show the title only (it may appear on a locked screen); the tag is the notice id, so a
+// repeated send replaces the notification instead of showing it twice.
 self.addEventListener('push', (event) => {
   let payload = {};
   try { payload = event.data ? event.data.json() : {}; } catch { payload = {}; }
-  const title = payload.title || 'Gebiedsbericht';
-  event.waitUntil(self.registration.showNotification(title, {
-    body: payload.body || '',
-    tag: payload.notice_id ? `notice-${payload.notice_id}` : undefined,
+  const id = payload.notice_id != null ? String(payload.notice_id) : '';
+  event.waitUntil(self.registration.showNotification(payload.title || 'Gebiedsbericht', {
+    tag: id ? `notice-${id}` : 'notice',
     icon: '/icons/icon-192.png',
-    data: { url: payload.url || '/' },
+    data: { url: '/#/briefing', notice_id: id },
   }));
 });
 
+// A tap opens the briefing (where the notice's body is read, in the unlocked app).
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const url = (event.notification.data && event.notification.data.url) || '/';
-  event.waitUntil(self.clients.matchAll({ type: 'window' }).then((clients) => {
+  const url = new URL((event.notification.data && event.notification.data.url) || '/#/briefing', self.location.origin).href;
+  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((clients) => {
     const open = clients.find((c) => 'focus' in c);
-    return open ? open.focus() : self.clients.openWindow(url);
+    if (!open) return self.clients.openWindow(url);
+    return (open.navigate ? open.navigate(url).catch(() => open) : Promise.resolve(open)).then((c) => (c || open).focus());
   }));
 });

@@ -3,13 +3,14 @@ attention with a notice shows that notice."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import Offline, login, sync_now, wait_synced
+from tests.e2e.helpers import Offline, login, sync_now, wait_service_worker, wait_synced
 from tests.geo_samples import LAT, LON, box, feature, offset
 from tests.live_server import Server
 
@@ -67,3 +68,44 @@ def test_walking_into_an_area_offline_shows_its_notice(new_context: Any,
     expect(page.locator(".briefing-map path.leaflet-interactive").first).to_be_attached()
     assert all("/api/" not in url or "/api/tiles/" in url for url in offline.attempts)
     offline.end()
+
+
+def test_push_message_shows_the_title_once_per_notice(new_context: Any,
+                                                     live_server: Server) -> None:
+    """The service worker's push handling, with a push message delivered through the
+    DevTools protocol (a real subscription needs a push service this machine cannot reach)."""
+    context = new_context(permissions=["geolocation", "notifications"])
+    page = context.new_page()
+    login(page, "agent1")
+    wait_service_worker(page)
+
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    page.wait_for_timeout(300)
+    origin = live_server.url.rstrip("/")
+    registration = next(r for r in registrations if r["scopeURL"].startswith(origin))
+    def deliver(title: str) -> None:
+        cdp.send("ServiceWorker.deliverPushMessage", {
+            "origin": origin, "registrationId": registration["registrationId"],
+            "data": json.dumps({"notice_id": 41, "title": title, "priority": 1,
+                                "url": "/#/briefing"})})
+        page.wait_for_function("""title => navigator.serviceWorker.ready
+            .then(r => r.getNotifications()).then(n => n.some(x => x.title === title))""",
+                               arg=title)
+
+    deliver("Let op: inbraakgolf")
+    deliver("Let op: inbraakgolf (herhaald)")  # a repeated send replaces it (tag)
+    shown = page.evaluate("""() => navigator.serviceWorker.ready.then(r => r.getNotifications())
+        .then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))""")
+    assert shown == [{"title": "Let op: inbraakgolf (herhaald)", "body": "",
+                      "tag": "notice-41", "data": {"url": "/#/briefing", "notice_id": "41"}}]
+
+    # the settings say how push behaves (title on a locked screen, iOS, next sync)
+    page.goto("/#/settings")
+    section = page.get_by_role("region", name="Meldingen van gebiedsberichten")
+    expect(section.get_by_role("button", name="Meldingen aanzetten")).to_be_visible()
+    expect(section).to_contain_text("geïnstalleerd")
+    expect(section).to_contain_text("volgende synchronisatie")

@@ -230,6 +230,16 @@ export function tokenExpired() {
   session.update({ relogin: true });
 }
 
+/** Ends the browser's push subscription (the server ends its own at logout and revocation),
+ * so no notice title of this user shows on the device afterwards. Best effort. */
+async function endPushSubscription() {
+  try {
+    const reg = 'serviceWorker' in navigator ? await navigator.serviceWorker.getRegistration() : null;
+    const sub = reg && reg.pushManager ? await reg.pushManager.getSubscription() : null;
+    if (sub) await sub.unsubscribe();
+  } catch { /* nothing to end */ }
+}
+
 /** Wipes this user's store entirely (device revoked, ten wrong PINs, or on request). */
 export async function wipe(message) {
   const s = current;
@@ -241,6 +251,7 @@ export async function wipe(message) {
     if (s.user) await registry.users.delete(s.user.username);
     await registry.meta.delete('lastUser');
   }
+  await endPushSubscription();
   session.set({ phase: 'login', locked: false, relogin: false, user: null, notice: message, warnings: [] });
 }
 
@@ -264,5 +275,6 @@ export async function logout() {
   s.db.close();
   current = null;
   await registry.meta.delete('lastUser');
+  await endPushSubscription();
   session.set({ phase: 'login', locked: false, relogin: false, user: null, notice: 'U bent uitgelogd.', warnings: [] });
 }
