@@ -1,5 +1,6 @@
-"""The officer's briefing, evaluated on the device: offline, walking into an area of
-attention with a notice shows that notice."""
+"""Briefings, notices and push in the browser: the officer's briefing evaluated on the
+device (offline, walking into an area of attention shows its notice), the service worker's
+push handling, and the beheerder's area and notice screens."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import PASSWORD, PIN
 from tests.e2e.helpers import Offline, login, sync_now, wait_service_worker, wait_synced
 from tests.geo_samples import LAT, LON, box, feature, offset
 from tests.live_server import Server
@@ -109,3 +111,62 @@ def test_push_message_shows_the_title_once_per_notice(new_context: Any,
     expect(section.get_by_role("button", name="Meldingen aanzetten")).to_be_visible()
     expect(section).to_contain_text("geïnstalleerd")
     expect(section).to_contain_text("volgende synchronisatie")
+
+
+def _beheer_login(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Gebruikersnaam").fill("beheer1")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
+    page.get_by_label("Herhaal de pincode").fill(PIN)
+    page.get_by_role("button", name="Pincode instellen").click()
+    expect(page.get_by_role("heading", name="Beheer")).to_be_visible()
+
+
+def test_admin_uploads_an_area_writes_a_notice_and_ends_the_area(
+        new_context: Any, live_server: Server) -> None:
+    tag = uuid.uuid4().hex[:6]
+    page = new_context().new_page()
+    _beheer_login(page)
+
+    # upload an area of attention as pasted GeoJSON
+    area = feature(box(-900, -900, -700, -700), f"Markt {tag}", "attention", "Centrum",
+                   reason="Zakkenrollers")
+    page.get_by_label("Of plak de GeoJSON").fill(json.dumps(area))
+    page.get_by_role("button", name="Gebied opslaan").click()
+    expect(page.get_by_role("status")).to_have_text("Gebied opgeslagen.")
+    areas = page.get_by_test_id("area-list")
+    expect(areas.get_by_text(f"Markt {tag}")).to_be_visible()
+
+    # a broken upload names the problem and writes nothing
+    page.get_by_label("Of plak de GeoJSON").fill('{"type": "Feature"}')
+    page.get_by_role("button", name="Gebied opslaan").click()
+    expect(page.get_by_role("alert")).to_contain_text("Ongeldig gebied")
+
+    # a notice on it: the warning about the lock screen, the preview, then send
+    expect(page.get_by_text("vergrendeld telefoonscherm")).to_be_visible()
+    title = f"Zakkenrollers markt {tag}"
+    page.get_by_label("Titel").fill(title)
+    page.get_by_label("Tekst").fill("Extra toezicht op zaterdag.")
+    page.get_by_label("Gebied", exact=True).select_option(label=f"Markt {tag}")
+    page.get_by_label("Prioriteit").select_option(label="Hoog")
+    page.get_by_role("button", name="Wie bereikt dit bericht?").click()
+    preview = page.get_by_test_id("notice-preview")
+    expect(preview).to_contain_text("Teams: Centrum.")
+    expect(preview).to_contain_text("Apparaten met meldingen aan: 0")
+    page.get_by_role("button", name="Versturen").click()
+    notice = page.get_by_test_id("notice-list").locator("li", has_text=title)
+    expect(notice).to_contain_text("door de pushdienst aangenomen: 0")
+
+    token = live_server.token("beheer1")
+    status, body = live_server.api("GET", "/notices", token)
+    stored = next(n for n in body["items"] if n["title"] == title)
+    assert stored["priority"] == 1 and stored["body"] == "Extra toezicht op zaterdag."
+    assert stored["area_id"] is not None and stored["point"] is None
+
+    # end the area: it stays listed as ended
+    page.get_by_role("button", name=f"Gebied Markt {tag} beëindigen").click()
+    expect(areas.locator("li", has_text=f"Markt {tag}")).to_contain_text("Beëindigd")
+    status, ended = live_server.api("GET", f"/areas/{stored['area_id']}", token)
+    assert status == 200 and ended["properties"]["valid_until"] is not None
