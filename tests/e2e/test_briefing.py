@@ -5,14 +5,17 @@ push handling, and the beheerder's area and notice screens."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PASSWORD, PIN
 from tests.e2e.helpers import Offline, login, sync_now, wait_service_worker, wait_synced
+from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
 from tests.geo_samples import LAT, LON, box, feature, offset
 from tests.live_server import Server
 
@@ -170,3 +173,43 @@ def test_admin_uploads_an_area_writes_a_notice_and_ends_the_area(
     expect(areas.locator("li", has_text=f"Markt {tag}")).to_contain_text("Beëindigd")
     status, ended = live_server.api("GET", f"/areas/{stored['area_id']}", token)
     assert status == 200 and ended["properties"]["valid_until"] is not None
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run 'npm ci'")
+def test_device_distances_match_the_server_and_new_screens_pass_axe(
+        new_context: Any, live_server: Server) -> None:
+    tag = uuid.uuid4().hex[:6]
+    title = f"Fietsendiefstal {tag}"
+    lat, lon = offset(LAT, LON, 180, -230)
+    until = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    status, body = live_server.api("POST", "/notices", live_server.token("beheer1"), {
+        "title": title, "body": "Let op bij het station.", "point": {"lat": lat, "lon": lon},
+        "radius_m": 400, "priority": 2, "valid_until": until})
+    assert status == 201, body
+    status, server_view = live_server.api(
+        "GET", f"/briefing?lat={LAT}&lon={LON}", live_server.token("agent1"))
+    assert status == 200, server_view
+    expected = next(i for i in server_view["items"] if i["title"] == title)["distance_m"]
+
+    context = new_context()
+    page = context.new_page()
+    login(page, "agent1")
+    page.get_by_role("link", name="Briefing").click()
+    item = page.get_by_test_id("briefing-list").locator(
+        ".briefing-item", has=page.get_by_role("heading", name=title))
+    expect(item).to_be_visible()
+    shown = int(re.search(r"· (\d+) m", item.locator(".briefing-kind").inner_text()).group(1))
+    assert abs(shown - expected) <= 1, (shown, expected)
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Kaart tonen").click()
+    expect(page.locator(".briefing-map path.leaflet-interactive").first).to_be_attached()
+    assert serious_violations(page) == []
+
+    page.goto("/#/settings")
+    expect(page.get_by_role("heading", name="Meldingen van gebiedsberichten")).to_be_visible()
+    assert serious_violations(page) == []
+
+    admin = new_context().new_page()
+    _beheer_login(admin)
+    expect(admin.get_by_test_id("notice-list")).to_be_visible()
+    assert serious_violations(admin) == []
