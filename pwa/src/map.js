@@ -3,9 +3,33 @@
 // PDOK never sees where an officer stands, and the tiles can be cached, not opaque).
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
+import { active } from './store/session.js';
 
 const TILES = '/api/tiles/{z}/{x}/{y}.png';
 const ATTRIBUTION = 'Kaart: PDOK BRT-Achtergrondkaart';
+
+// /api/tiles needs the bearer token, which an <img> cannot send: fetch each tile (the
+// service worker answers from its tile cache when it can) and show it as a blob URL.
+const AuthTileLayer = L.TileLayer.extend({
+  createTile(coords, done) {
+    const img = document.createElement('img');
+    img.alt = '';
+    img.setAttribute('role', 'presentation');
+    const s = active();
+    fetch(this.getTileUrl(coords), { headers: s && s.token ? { Authorization: `Bearer ${s.token}` } : {} })
+      .then((response) => { if (!response.ok) throw new Error(`tile ${response.status}`); return response.blob(); })
+      .then((blob) => {
+        img.onload = () => { URL.revokeObjectURL(img.src); done(null, img); };
+        img.src = URL.createObjectURL(blob);
+      })
+      .catch((error) => done(error, img)); // offline or no PDOK: the vectors still show
+    return img;
+  },
+});
+
+function baseLayer() {
+  return new AuthTileLayer(TILES, { maxZoom: 19, minZoom: 6, attribution: ATTRIBUTION });
+}
 
 /**
  * Shows a draggable pin at `location` inside `container`; calls onMove({lat, lon}) when
@@ -13,7 +37,7 @@ const ATTRIBUTION = 'Kaart: PDOK BRT-Achtergrondkaart';
  */
 export function pinMap(container, location, onMove) {
   const map = L.map(container, { zoomControl: true, attributionControl: true }).setView([location.lat, location.lon], 18);
-  L.tileLayer(TILES, { maxZoom: 19, minZoom: 6, attribution: ATTRIBUTION }).addTo(map);
+  baseLayer().addTo(map);
   const icon = L.divIcon({ className: 'map-pin', iconSize: [28, 28], iconAnchor: [14, 28], html: '' });
   const marker = L.marker([location.lat, location.lon], { draggable: true, keyboard: true, title: 'Locatie; versleep om te verplaatsen', icon }).addTo(map);
   const circle = L.circle([location.lat, location.lon], { radius: location.accuracy || 0, weight: 1 }).addTo(map);
@@ -39,7 +63,7 @@ const STYLES = {
  */
 export function briefingMap(container, geo, point) {
   const map = L.map(container, { zoomControl: true, attributionControl: true }).setView([point.lat, point.lon], 16);
-  L.tileLayer(TILES, { maxZoom: 19, minZoom: 6, attribution: ATTRIBUTION }).addTo(map);
+  baseLayer().addTo(map);
   const areaById = new Map(geo.areas.map((a) => [String(a.id), a]));
   for (const area of geo.areas) {
     const kind = (area.properties || {}).kind;

@@ -1,11 +1,11 @@
-// Service worker: precaches the app shell (Workbox), caches the form definitions, and keeps
-// every other /api/ request network-only, so police data never lands in Cache Storage (it
+// Service worker: precaches the app shell (Workbox), caches the form definitions and map
+// tiles, and keeps every other /api/ request network-only, so police data never lands in Cache Storage (it
 // arrives by pull into the encrypted IndexedDB store). The worker holds no token and no
 // key: a Background Sync event only wakes an open page, which does the syncing.
 import { clientsClaim } from 'workbox-core';
 import { precacheAndRoute, cleanupOutdatedCaches, createHandlerBoundToURL } from 'workbox-precaching';
 import { registerRoute, NavigationRoute } from 'workbox-routing';
-import { NetworkFirst, NetworkOnly } from 'workbox-strategies';
+import { CacheFirst, NetworkFirst, NetworkOnly } from 'workbox-strategies';
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
@@ -22,6 +22,26 @@ registerRoute(
   ({ url, request }) => url.origin === self.location.origin && url.pathname === '/api/forms'
     && request.method === 'GET',
   new NetworkFirst({ cacheName: 'wijkpost-forms', networkTimeoutSeconds: 5 }),
+);
+
+// Map tiles (through the server, not police data) are kept for offline use, bounded; the
+// page deletes this cache at logout and wipe.
+const TILE_CACHE = 'wijkpost-tiles';
+const MAX_TILES = 2500; // about 50 MB at ~20 KB a tile
+registerRoute(
+  ({ url, request }) => url.origin === self.location.origin && url.pathname.startsWith('/api/tiles/')
+    && request.method === 'GET',
+  new CacheFirst({
+    cacheName: TILE_CACHE,
+    plugins: [{
+      cacheWillUpdate: async ({ response }) => (response && response.status === 200 ? response : null),
+      cacheDidUpdate: async ({ cacheName }) => {
+        const cache = await caches.open(cacheName);
+        const keys = await cache.keys();
+        for (const old of keys.slice(0, Math.max(0, keys.length - MAX_TILES))) await cache.delete(old);
+      },
+    }],
+  }),
 );
 
 // Everything else under /api/: straight to the network, never cached.

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import PASSWORD, PIN
-from tests.e2e.helpers import Offline, login, sync_now, wait_service_worker, wait_synced
+from tests.e2e.helpers import Offline, login, png_bytes, sync_now, wait_service_worker, wait_synced
 from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
 from tests.geo_samples import LAT, LON, box, feature, offset
 from tests.live_server import Server
@@ -213,3 +213,29 @@ def test_device_distances_match_the_server_and_new_screens_pass_axe(
     _beheer_login(admin)
     expect(admin.get_by_test_id("notice-list")).to_be_visible()
     assert serious_violations(admin) == []
+
+
+def test_map_tiles_come_through_the_server_are_cached_and_wiped_at_logout(
+        new_context: Any) -> None:
+    context = new_context()
+    seen: list[dict[str, str]] = []
+
+    def tile(route: Route) -> None:  # PDOK is out of reach here: the server's answer, faked
+        seen.append(route.request.headers)
+        route.fulfill(status=200, content_type="image/png", body=png_bytes(256, 256))
+
+    context.route("**/api/tiles/**", tile)
+    page = context.new_page()
+    login(page, "agent1")
+    wait_service_worker(page)
+    page.get_by_role("link", name="Briefing").click()
+    page.get_by_role("button", name="Kaart tonen").click()
+    expect(page.locator(".briefing-map img.leaflet-tile-loaded").first).to_be_attached()
+    assert seen and all(h.get("authorization", "").startswith("Bearer ") for h in seen)
+    cached = "() => caches.open('wijkpost-tiles').then(c => c.keys()).then(k => k.length)"
+    page.wait_for_function(f"({cached})().then(n => n > 0)")
+
+    page.goto("/#/logout")
+    page.get_by_role("button", name="Uitloggen").click()
+    expect(page.get_by_label("Gebruikersnaam")).to_be_visible()
+    assert page.evaluate("() => caches.has('wijkpost-tiles')") is False
