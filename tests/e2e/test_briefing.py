@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import PASSWORD, PIN
+from tests.e2e.field_checks import push_as
 from tests.e2e.helpers import Offline, login, png_bytes, sync_now, wait_service_worker, wait_synced
 from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
 from tests.geo_samples import LAT, LON, box, feature, offset
@@ -175,6 +176,12 @@ def test_admin_uploads_an_area_writes_a_notice_and_ends_the_area(
     assert status == 200 and ended["properties"]["valid_until"] is not None
 
 
+def _metres_shown(item: Any) -> int:
+    found = re.search(r"· (\d+) m", item.locator(".briefing-kind").inner_text())
+    assert found, item.inner_text()
+    return int(found.group(1))
+
+
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run 'npm ci'")
 def test_device_distances_match_the_server_and_new_screens_pass_axe(
         new_context: Any, live_server: Server) -> None:
@@ -191,14 +198,27 @@ def test_device_distances_match_the_server_and_new_screens_pass_axe(
     assert status == 200, server_view
     expected = next(i for i in server_view["items"] if i["title"] == title)["distance_m"]
 
+    # a registration of the officer 120 m away, made on another device: listed by distance
+    reg_lat, reg_lon = offset(LAT, LON, 120, 0)
+    push_as(live_server, "agent1", str(uuid.uuid4()), "pdo", {
+        "scene_location": {"lat": reg_lat, "lon": reg_lon, "accuracy": 5}})
+    status, server_view = live_server.api(
+        "GET", f"/briefing?lat={LAT}&lon={LON}", live_server.token("agent1"))
+    registration = next(i for i in server_view["items"] if i["kind"] == "registration")
+
     context = new_context()
     page = context.new_page()
     login(page, "agent1")
     page.get_by_role("link", name="Briefing").click()
+    reg_item = page.get_by_test_id("briefing-list").locator(
+        ".briefing-item", has=page.locator(f"a[href='#/r/{registration['id']}']"))
+    expect(reg_item).to_contain_text("Registratie")
+    reg_shown = _metres_shown(reg_item)
+    assert abs(reg_shown - registration["distance_m"]) <= 1, (reg_shown, registration)
     item = page.get_by_test_id("briefing-list").locator(
         ".briefing-item", has=page.get_by_role("heading", name=title))
     expect(item).to_be_visible()
-    shown = int(re.search(r"· (\d+) m", item.locator(".briefing-kind").inner_text()).group(1))
+    shown = _metres_shown(item)
     assert abs(shown - expected) <= 1, (shown, expected)
     assert serious_violations(page) == []
     page.get_by_role("button", name="Kaart tonen").click()

@@ -1,12 +1,28 @@
 // The briefing evaluated on the device, from the pulled geo entities (areas, notices,
-// hotspots), with the server's rules (DESIGN.md §6): active notices whose area contains the
-// point or whose point + radius covers it (their priority), areas of attention containing
-// the point (priority 2), hotspots within NEARBY_M (priority 3); priority, then distance.
+// hotspots) and the registrations on the device, with the server's rules (DESIGN.md §6):
+// active notices whose area contains the point or whose point + radius covers it (their
+// priority), areas of attention containing the point (priority 2), hotspots and registrations
+// of the last RECENT_DAYS within NEARBY_M (priority 3); priority, then distance.
 import { decryptJSON } from '../store/crypto.js';
 import { geodesicMetres } from './geodesic.js';
 
 export const NEARBY_M = 500;
 export const MAX_ITEMS = 50;
+export const RECENT_DAYS = 14;
+// The field that holds a registration's place, per type (as the server's LOCATION_FIELDS).
+const LOCATION_FIELDS = { vor: 'location', pdo: 'scene_location', gtpa: 'location' };
+
+/** {id, type, status, created_at, location} of the records the screens hold. */
+export function registrationPoints(records) {
+  const out = [];
+  for (const r of records) {
+    const place = r.data && r.data[LOCATION_FIELDS[r.type]];
+    if (place && typeof place.lat === 'number' && typeof place.lon === 'number') {
+      out.push({ id: r.id, type: r.type, status: r.status, created_at: r.created_at, location: place });
+    }
+  }
+  return out;
+}
 
 /** Decrypted geo entities of the active session: {areas, notices, hotspots}. */
 export async function loadGeo(s) {
@@ -81,6 +97,14 @@ export function evaluate(geo, point, now = Date.now()) {
     if (distance > NEARBY_M) continue;
     items.push({ kind: 'hotspot', id: spot.id, title: `Hotspot ${spot.type}`, priority: 3,
       distance_m: distance, count: spot.count, type: spot.type });
+  }
+  const since = now - RECENT_DAYS * 24 * 3600_000;
+  for (const reg of geo.registrations || []) {
+    if (!reg.created_at || Date.parse(reg.created_at) < since) continue;
+    const distance = geodesicMetres(point, reg.location);
+    if (distance > NEARBY_M) continue;
+    items.push({ kind: 'registration', id: reg.id, title: reg.type, priority: 3,
+      distance_m: distance, type: reg.type, status: reg.status });
   }
   items.sort((a, b) => a.priority - b.priority || a.distance_m - b.distance_m
     || a.kind.localeCompare(b.kind) || String(a.id).localeCompare(String(b.id)));

@@ -4,18 +4,24 @@
 // background geofencing.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { currentForms } from '../forms/definitions.js';
-import { evaluate, loadGeo } from '../geo/briefing.js';
+import { evaluate, loadGeo, registrationPoints } from '../geo/briefing.js';
 import { active } from '../store/session.js';
-import { changes } from '../store/records.js';
+import { changes, loadRecords } from '../store/records.js';
 import { useObservable } from '../ui/observable.js';
 
-const KIND_LABELS = { notice: 'Gebiedsbericht', area: 'Aandachtsgebied', hotspot: 'Hotspot' };
+const KIND_LABELS = { notice: 'Gebiedsbericht', area: 'Aandachtsgebied', hotspot: 'Hotspot', registration: 'Registratie' };
 const PRIORITY_LABELS = { 1: 'Hoog', 2: 'Middel', 3: 'Laag' };
 
-function hotspotTitle(item) {
+function typeLabel(type) {
   const defs = currentForms();
-  const form = defs && defs.forms.find((f) => f.type === item.type);
-  return `Hotspot ${form ? form.label : item.type}`;
+  const form = defs && defs.forms.find((f) => f.type === type);
+  return form ? form.label : type;
+}
+
+function titleOf(item) {
+  if (item.kind === 'hotspot') return `Hotspot ${typeLabel(item.type)}`;
+  if (item.kind === 'registration') return typeLabel(item.type);
+  return item.title;
 }
 
 function distanceText(metres) {
@@ -35,7 +41,9 @@ export function BriefingScreen() {
 
   useEffect(() => {
     const s = active();
-    if (s) loadGeo(s).then(setGeo);
+    if (s) {
+      Promise.all([loadGeo(s), loadRecords()]).then(([g, records]) => setGeo({ ...g, registrations: registrationPoints(records) }));
+    }
   }, [version]);
 
   useEffect(() => {
@@ -78,7 +86,7 @@ export function BriefingScreen() {
                 {items.map((item) => (
                   <li key={`${item.kind}:${item.id}`} class={`briefing-item priority-${item.priority}`}>
                     <p class="briefing-kind">{KIND_LABELS[item.kind]} · prioriteit {PRIORITY_LABELS[item.priority] || item.priority} · {distanceText(item.distance_m)}</p>
-                    <h3>{item.kind === 'hotspot' ? hotspotTitle(item) : item.title}</h3>
+                    <h3>{item.kind === 'registration' ? <a href={`#/r/${item.id}`}>{titleOf(item)}</a> : titleOf(item)}</h3>
                     {item.body && <p class="briefing-body">{item.body}</p>}
                     {item.reason && <p class="briefing-body">{item.reason}</p>}
                     {item.kind === 'hotspot' && <p class="briefing-body">{item.count} registraties</p>}
