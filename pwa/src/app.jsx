@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { onAuthError } from './api.js';
 import { loadForms } from './forms/definitions.js';
 import { canRegister, canReview } from './roles.js';
+import { BriefingScreen } from './screens/Briefing.jsx';
 import { BeheerScreen } from './screens/Beheer.jsx';
 import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
 import { ListScreen, NewScreen } from './screens/List.jsx';
@@ -54,6 +55,7 @@ function route(hash) {
   if (parts[0] === 'mijn') return { name: 'mine' };
   if (parts[0] === 'review' && parts[1] && parts[2] === 'conflict' && parts[3]) return { name: 'conflict', id: parts[1], conflictId: parts[3] };
   if (parts[0] === 'review' && parts[1]) return { name: 'review', id: parts[1] };
+  if (parts[0] === 'briefing') return { name: 'briefing' };
   if (parts[0] === 'login') return { name: 'login' };
   return { name: 'list' };
 }
@@ -113,6 +115,7 @@ export function App() {
   else if (r.name === 'sync') screen = <SyncScreen />;
   else if (r.name === 'settings') screen = <SettingsScreen />;
   else if (r.name === 'logout') screen = <LogoutScreen />;
+  else if (r.name === 'briefing') screen = <BriefingScreen />;
   else if (r.name === 'team') screen = <ListScreen scope="team" leader={leader} />;
   else if (r.name === 'review' && leader) screen = <ReviewDetailScreen key={r.id} id={r.id} />;
   else if (r.name === 'conflict' && leader) screen = <ConflictScreen key={r.conflictId} id={r.id} conflictId={r.conflictId} />;

@@ -1,9 +1,35 @@
 // Leaflet, loaded lazily (its own precached chunk): the map pin that corrects a location.
-// Base map: PDOK BRT-Achtergrondkaart (the government's standard tiles, Web Mercator).
+// Base map: PDOK BRT-Achtergrondkaart by default, fetched through the server (same origin:
+// PDOK never sees where an officer stands, and the tiles can be cached, not opaque).
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
+import { active } from './store/session.js';
 
-const PDOK = 'https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png';
+const TILES = '/api/tiles/{z}/{x}/{y}.png';
+const ATTRIBUTION = 'Kaart: PDOK BRT-Achtergrondkaart';
+
+// /api/tiles needs the bearer token, which an <img> cannot send: fetch each tile (the
+// service worker answers from its tile cache when it can) and show it as a blob URL.
+const AuthTileLayer = L.TileLayer.extend({
+  createTile(coords, done) {
+    const img = document.createElement('img');
+    img.alt = '';
+    img.setAttribute('role', 'presentation');
+    const s = active();
+    fetch(this.getTileUrl(coords), { headers: s && s.token ? { Authorization: `Bearer ${s.token}` } : {} })
+      .then((response) => { if (!response.ok) throw new Error(`tile ${response.status}`); return response.blob(); })
+      .then((blob) => {
+        img.onload = () => { URL.revokeObjectURL(img.src); done(null, img); };
+        img.src = URL.createObjectURL(blob);
+      })
+      .catch((error) => done(error, img)); // offline or no PDOK: the vectors still show
+    return img;
+  },
+});
+
+function baseLayer() {
+  return new AuthTileLayer(TILES, { maxZoom: 19, minZoom: 6, attribution: ATTRIBUTION });
+}
 
 /**
  * Shows a draggable pin at `location` inside `container`; calls onMove({lat, lon}) when
@@ -11,7 +37,7 @@ const PDOK = 'https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/E
  */
 export function pinMap(container, location, onMove) {
   const map = L.map(container, { zoomControl: true, attributionControl: true }).setView([location.lat, location.lon], 18);
-  L.tileLayer(PDOK, { maxZoom: 19, minZoom: 6, attribution: 'Kaart: PDOK BRT-Achtergrondkaart' }).addTo(map);
+  baseLayer().addTo(map);
   const icon = L.divIcon({ className: 'map-pin', iconSize: [28, 28], iconAnchor: [14, 28], html: '' });
   const marker = L.marker([location.lat, location.lon], { draggable: true, keyboard: true, title: 'Locatie; versleep om te verplaatsen', icon }).addTo(map);
   const circle = L.circle([location.lat, location.lon], { radius: location.accuracy || 0, weight: 1 }).addTo(map);
@@ -23,4 +49,40 @@ export function pinMap(container, location, onMove) {
   marker.on('dragend', () => moved(marker.getLatLng()));
   map.on('click', (event) => moved(event.latlng));
   return () => map.remove();
+}
+
+const STYLES = {
+  area: { color: '#b35c00', weight: 2, fillOpacity: 0.15 },
+  notice: { color: '#b00020', weight: 2, fillOpacity: 0.15 },
+  hotspot: { color: '#5b2a86', weight: 1, fillOpacity: 0.2 },
+};
+
+/**
+ * The briefing map: tiles through the server and the pulled areas, notices and hotspots as
+ * vectors (so the map means something without tiles too). Returns {update(point), remove()}.
+ */
+export function briefingMap(container, geo, point) {
+  const map = L.map(container, { zoomControl: true, attributionControl: true }).setView([point.lat, point.lon], 16);
+  baseLayer().addTo(map);
+  const areaById = new Map(geo.areas.map((a) => [String(a.id), a]));
+  for (const area of geo.areas) {
+    const kind = (area.properties || {}).kind;
+    L.geoJSON(area.geometry, { style: { ...STYLES.area, dashArray: kind === 'wijk' ? '6 4' : null, fillOpacity: kind === 'wijk' ? 0 : 0.15 } })
+      .bindTooltip((area.properties || {}).name || 'Gebied').addTo(map);
+  }
+  for (const notice of geo.notices) {
+    if (notice.point) {
+      L.circle([notice.point.lat, notice.point.lon], { radius: notice.radius_m || 0, ...STYLES.notice }).bindTooltip(notice.title).addTo(map);
+    } else if (areaById.has(String(notice.area_id))) {
+      L.geoJSON(areaById.get(String(notice.area_id)).geometry, { style: STYLES.notice }).bindTooltip(notice.title).addTo(map);
+    }
+  }
+  for (const spot of geo.hotspots) {
+    L.circle([spot.centre.lat, spot.centre.lon], { radius: spot.radius_m || 25, ...STYLES.hotspot }).addTo(map);
+  }
+  const here = L.circleMarker([point.lat, point.lon], { radius: 8, color: '#0b5394', fillOpacity: 0.9 }).bindTooltip('Uw positie').addTo(map);
+  return {
+    update(next) { here.setLatLng([next.lat, next.lon]); map.panTo([next.lat, next.lon]); },
+    remove() { map.remove(); },
+  };
 }

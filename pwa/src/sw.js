@@ -1,11 +1,11 @@
-// Service worker: precaches the app shell (Workbox), caches the form definitions, and keeps
-// every other /api/ request network-only, so police data never lands in Cache Storage (it
+// Service worker: precaches the app shell (Workbox), caches the form definitions and map
+// tiles, and keeps every other /api/ request network-only, so police data never lands in Cache Storage (it
 // arrives by pull into the encrypted IndexedDB store). The worker holds no token and no
 // key: a Background Sync event only wakes an open page, which does the syncing.
 import { clientsClaim } from 'workbox-core';
 import { precacheAndRoute, cleanupOutdatedCaches, createHandlerBoundToURL } from 'workbox-precaching';
 import { registerRoute, NavigationRoute } from 'workbox-routing';
-import { NetworkFirst, NetworkOnly } from 'workbox-strategies';
+import { CacheFirst, NetworkFirst, NetworkOnly } from 'workbox-strategies';
 
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
@@ -22,6 +22,26 @@ registerRoute(
   ({ url, request }) => url.origin === self.location.origin && url.pathname === '/api/forms'
     && request.method === 'GET',
   new NetworkFirst({ cacheName: 'wijkpost-forms', networkTimeoutSeconds: 5 }),
+);
+
+// Map tiles (through the server, not police data) are kept for offline use, bounded; the
+// page deletes this cache at logout and wipe.
+const TILE_CACHE = 'wijkpost-tiles';
+const MAX_TILES = 2500; // about 50 MB at ~20 KB a tile
+registerRoute(
+  ({ url, request }) => url.origin === self.location.origin && url.pathname.startsWith('/api/tiles/')
+    && request.method === 'GET',
+  new CacheFirst({
+    cacheName: TILE_CACHE,
+    plugins: [{
+      cacheWillUpdate: async ({ response }) => (response && response.status === 200 ? response : null),
+      cacheDidUpdate: async ({ cacheName }) => {
+        const cache = await caches.open(cacheName);
+        const keys = await cache.keys();
+        for (const old of keys.slice(0, Math.max(0, keys.length - MAX_TILES))) await cache.delete(old);
+      },
+    }],
+  }),
 );
 
 // Everything else under /api/: straight to the network, never cached.
@@ -45,24 +65,27 @@ self.addEventListener('sync', (event) => {
   }));
 });
 
-// Area notices arrive as Web Push; show them and open the app on a tap.
+// Area notices arrive as Web Push ({notice_id, title, priority, url}, never the body):
+// show the title only (it may appear on a locked screen); the tag is the notice id, so a
+// repeated send replaces the notification instead of showing it twice.
 self.addEventListener('push', (event) => {
   let payload = {};
   try { payload = event.data ? event.data.json() : {}; } catch { payload = {}; }
-  const title = payload.title || 'Gebiedsbericht';
-  event.waitUntil(self.registration.showNotification(title, {
-    body: payload.body || '',
-    tag: payload.notice_id ? `notice-${payload.notice_id}` : undefined,
+  const id = payload.notice_id != null ? String(payload.notice_id) : '';
+  event.waitUntil(self.registration.showNotification(payload.title || 'Gebiedsbericht', {
+    tag: id ? `notice-${id}` : 'notice',
     icon: '/icons/icon-192.png',
-    data: { url: payload.url || '/' },
+    data: { url: '/#/briefing', notice_id: id },
   }));
 });
 
+// A tap opens the briefing (where the notice's body is read, in the unlocked app).
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const url = (event.notification.data && event.notification.data.url) || '/';
-  event.waitUntil(self.clients.matchAll({ type: 'window' }).then((clients) => {
+  const url = new URL((event.notification.data && event.notification.data.url) || '/#/briefing', self.location.origin).href;
+  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((clients) => {
     const open = clients.find((c) => 'focus' in c);
-    return open ? open.focus() : self.clients.openWindow(url);
+    if (!open) return self.clients.openWindow(url);
+    return (open.navigate ? open.navigate(url).catch(() => open) : Promise.resolve(open)).then((c) => (c || open).focus());
   }));
 });

@@ -8,6 +8,7 @@ import { syncNow, syncStatus } from '../sync/client.js';
 import { setMeta } from '../store.js';
 import { formatDateTime, plural, timeAgo, TYPE_SHORT } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
+import { currentSubscription, disablePush, enablePush, pushSupported } from '../push.js';
 import { lockMinutes, setLockMinutes } from '../ui/idle.js';
 
 function explain(entry, form) {
@@ -79,6 +80,7 @@ export function SettingsScreen() {
           {[1, 2, 5, 10, 15].map((m) => <option key={m} value={m} selected={minutes === m}>{plural(m, 'minuut', 'minuten')}</option>)}
         </select>
       </div>
+      <PushSetting />
       {persisted === false && (
         <div class="note" data-testid="storage-advice">
           <h2>Opslag op dit apparaat</h2>
@@ -115,5 +117,38 @@ export function LogoutScreen() {
         </div>
       ) : <button type="button" class="primary" onClick={startLogout} disabled={leaving && leaving.busy}>{leaving && leaving.busy ? 'Versturen…' : 'Uitloggen'}</button>}
     </main>
+  );
+}
+
+function PushSetting() {
+  const [state, setState] = useState({ on: null, busy: false, problem: null });
+  useEffect(() => { currentSubscription().then((sub) => setState((old) => ({ ...old, on: !!sub }))).catch(() => {}); }, []);
+  const toggle = async () => {
+    setState({ ...state, busy: true, problem: null });
+    try {
+      if (state.on) await disablePush(active() && active().token);
+      else await enablePush();
+      setState({ on: !state.on, busy: false, problem: null });
+    } catch (error) {
+      setState({ ...state, busy: false, problem: error.message || 'Meldingen aanzetten lukte niet.' });
+    }
+  };
+  return (
+    <section class="field" aria-labelledby="push-heading">
+      <h2 id="push-heading">Meldingen van gebiedsberichten</h2>
+      {pushSupported() ? (
+        <>
+          <p>Meldingen staan <strong data-testid="push-state">{state.on ? 'aan' : 'uit'}</strong> op dit apparaat.</p>
+          <button type="button" class="secondary" aria-pressed={state.on ? 'true' : 'false'} disabled={state.busy || state.on === null} onClick={toggle}>
+            Meldingen {state.on ? 'uit' : 'aan'}zetten
+          </button>
+        </>
+      ) : <p>Deze browser kan geen meldingen ontvangen.</p>}
+      {state.problem && <p class="warning" role="alert">{state.problem}</p>}
+      <p class="note">Een melding toont alleen de titel van het bericht; die kan op een vergrendeld scherm te zien zijn.
+        Op een iPhone of iPad kan dit alleen als Wijkpost als app is geïnstalleerd (‘Zet op beginscherm’).
+        Meldingen kunnen vertraagd aankomen (Android in spaarstand, een Chromebook alleen als Chrome draait):
+        gebiedsberichten komen ook altijd binnen bij de volgende synchronisatie, onder Briefing.</p>
+    </section>
   );
 }

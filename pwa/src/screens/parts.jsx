@@ -43,6 +43,7 @@ export function TopBar({ current }) {
       <nav aria-label="Hoofdmenu">
         <a href="#/" aria-current={here('list') || here('team') || here('mine') || here('review') || here('conflict')}>Lijst</a>
         <a href="#/new" aria-current={here('new')}>Nieuw</a>
+        <a href="#/briefing" aria-current={here('briefing')}>Briefing</a>
       </nav>
       <button type="button" class="topbar-button" onClick={() => lock()}>
         <span aria-hidden="true" class="icon">🔒</span>Vergrendelen

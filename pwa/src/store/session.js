@@ -230,6 +230,20 @@ export function tokenExpired() {
   session.update({ relogin: true });
 }
 
+/** Ends the browser's push subscription (the server ends its own at logout and revocation),
+ * so no notice title of this user shows on the device afterwards, and drops the cached map
+ * tiles. Best effort. */
+async function endDeviceExtras() {
+  try {
+    const reg = 'serviceWorker' in navigator ? await navigator.serviceWorker.getRegistration() : null;
+    const sub = reg && reg.pushManager ? await reg.pushManager.getSubscription() : null;
+    if (sub) await sub.unsubscribe();
+  } catch { /* nothing to end */ }
+  try {
+    if ('caches' in self) await caches.delete('wijkpost-tiles'); // where the officer looked
+  } catch { /* no cache */ }
+}
+
 /** Wipes this user's store entirely (device revoked, ten wrong PINs, or on request). */
 export async function wipe(message) {
   const s = current;
@@ -241,6 +255,7 @@ export async function wipe(message) {
     if (s.user) await registry.users.delete(s.user.username);
     await registry.meta.delete('lastUser');
   }
+  await endDeviceExtras();
   session.set({ phase: 'login', locked: false, relogin: false, user: null, notice: message, warnings: [] });
 }
 
@@ -264,5 +279,6 @@ export async function logout() {
   s.db.close();
   current = null;
   await registry.meta.delete('lastUser');
+  await endDeviceExtras();
   session.set({ phase: 'login', locked: false, relogin: false, user: null, notice: 'U bent uitgelogd.', warnings: [] });
 }
