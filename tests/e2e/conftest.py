@@ -58,8 +58,8 @@ def _ensure_built() -> None:
     subprocess.run([npm, "run", "build"], cwd=ROOT, check=True)
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
+def serve() -> Iterator[Server]:
+    """A server on a database of its own, for the fixture's scope."""
     _ensure_built()
     tmp = tempfile.mkdtemp(prefix="wijkpost-e2e-")
     srv = Server(tmp)
@@ -68,6 +68,11 @@ def server() -> Iterator[Server]:
     srv.stop()
     srv.log.close()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    yield from serve()
 
 
 @pytest.fixture

@@ -7,18 +7,26 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.conftest import PASSWORD, PIN
+from tests.e2e.conftest import PASSWORD, PIN, serve
 from tests.e2e.field_checks import push_as
 from tests.e2e.helpers import Offline, login, png_bytes, sync_now, wait_service_worker, wait_synced
 from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
 from tests.geo_samples import LAT, LON, box, feature, offset
 from tests.live_server import Server
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """A server of this module's own: what other modules registered stays out of its
+    queues, searches and briefings."""
+    yield from serve()
 
 
 def _area_with_notice(live_server: Server, title: str) -> tuple[float, float]:
@@ -104,6 +112,9 @@ def test_push_message_shows_the_title_once_per_notice(new_context: Any,
 
     deliver("Let op: inbraakgolf")
     deliver("Let op: inbraakgolf (herhaald)")  # a repeated send replaces it (tag)
+    # the replacement settles: one notification, the newer title
+    page.wait_for_function("""() => navigator.serviceWorker.ready
+        .then(r => r.getNotifications()).then(n => n.length === 1)""")
     shown = page.evaluate("""() => navigator.serviceWorker.ready.then(r => r.getNotifications())
         .then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))""")
     assert shown == [{"title": "Let op: inbraakgolf (herhaald)", "body": "",

@@ -4,10 +4,12 @@ browser contexts (devices), all through the screens."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PIN, Server
+from tests.e2e.conftest import PIN, Server, serve
 from tests.e2e.field_checks import small_targets
 from tests.e2e.forms_steps import Steps, fill_minor_accident, start_vor, submit
 from tests.e2e.helpers import (
@@ -19,6 +21,13 @@ from tests.e2e.helpers import (
     wait_synced,
 )
 from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """A server of this module's own: what other modules registered stays out of its
+    queues, searches and briefings."""
+    yield from serve()
 
 COMMENT = "Het kenteken van partij 2 klopt niet, controleer het graag."
 

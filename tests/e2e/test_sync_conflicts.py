@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 
+import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, serve
 from tests.e2e.helpers import (
     Offline,
     login,
@@ -17,6 +19,13 @@ from tests.e2e.helpers import (
     unlock,
     wait_synced,
 )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """A server of this module's own: what other modules registered stays out of its
+    queues, searches and briefings."""
+    yield from serve()
 
 
 def new_vor_with_street(page: Page, street: str) -> str:
