@@ -305,6 +305,10 @@ SUCCESS: dict[tuple[str, str], dict[int, Any]] = {
     ("POST", "/api/registrations/{record_id}/review"): {200: DetailSchema},
     ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"):
         {200: DetailSchema},
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"):
+        {200: DetailSchema},
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"):
+        {200: DetailSchema},
     ("POST", "/api/sync/push"): {200: PushReply},
     ("GET", "/api/sync/pull"): {200: PullReply},
     ("PUT", "/api/attachments/{sha256}"): {200: AttachmentReply, 201: AttachmentReply},
@@ -340,6 +344,8 @@ _MORE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/auth/login"): (429, 503),
     ("POST", "/api/registrations/{record_id}/review"): (409,),
     ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"): (409,),
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"): (409,),
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"): (409,),
     ("PUT", "/api/attachments/{sha256}"): (415,),
     ("GET", "/api/export"): (405, 429),
     ("GET", "/api/push/vapid-public-key"): (503,),

@@ -127,7 +127,8 @@ class Revision(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     hlc: Mapped[str | None] = mapped_column(String(100))
     op_id: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(20))  # op | review | resolve
+    # op | review | resolve | amendment | amendment_accept | amendment_file
+    kind: Mapped[str] = mapped_column(String(20))
     set: Mapped[dict[str, Any]] = mapped_column(JSON)
     # paths of an op whose values lost on HLC (they are in ``set`` and the open conflict)
     lost: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

@@ -21,7 +21,7 @@ from server.jsonbody import CONTROL, Blueprint
 from server.models import Registration, Revision, User, iso, utcnow
 from server.registrations import store, validation
 from server.registrations.forms import forms_document
-from sync.merge import NotAllowed, StaleRevision, resolve, review
+from sync.merge import NotAllowed, StaleRevision, decide_amendment, resolve, review
 from sync.model import REGISTRATION_STATUSES
 from sync.paths import as_set, parse_item_key
 
@@ -52,6 +52,10 @@ class ReviewSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "return"]))
     comment = fields.String(load_default="", validate=[validate.Length(max=2000),
                                                        _no_controls])
+    rev = fields.Integer(required=True, strict=True)
+
+
+class RevSchema(Schema):
     rev = fields.Integer(required=True, strict=True)
 
 
@@ -181,13 +185,16 @@ def get_registration(record_id: str):  # type: ignore[no-untyped-def]
 
 def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
                    changes_set: dict[str, Any], decision: dict[str, Any],
-                   photos: Iterable[str] = ()) -> dict[str, Any]:
+                   photos: Iterable[str] = (), location_changed: bool | None = None
+                   ) -> dict[str, Any]:
     """Save a review or resolution; its audit entry holds ``decision`` (ids, field names,
     the outcome), never the values or the comment, which stay in the revision."""
     now = utcnow()
     batch = store.Batch()
     batch.attachment_links.update((row.id, sha) for sha in photos)
-    batch.save(new, row.team_id, row.created_by_id, now, False, kind == "resolve", False)
+    if location_changed is None:
+        location_changed = kind == "resolve"
+    batch.save(new, row.team_id, row.created_by_id, now, False, location_changed, False)
     batch.revision(row.id, new.rev, principal.user.id, principal.device.id, now,
                    None, None, kind, changes_set)
     batch.flush()
@@ -260,3 +267,55 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
     return _save_decision(principal, row, new, "resolve",
                           {**changes_set, "conflict": conflict_id},
                           {"conflict": conflict_id, "fields": sorted(changes_set)}, photos)
+
+
+def _decide_amendment(body: dict[str, Any], record_id: str, amendment_id: str,
+                      decision: str) -> dict[str, Any]:
+    principal = current()
+    row = readable(principal, _load(record_id, True), record_id, f"amendment_{decision}")
+    record = store.to_record(row)
+    amendment = next((a for a in record.amendments if a["id"] == amendment_id), None)
+    if amendment is None:
+        raise ApiError(404, message="Aanvulling niet gevonden")
+    photos: set[str] = set()
+    if decision == "accept":
+        # the values are judged again: the rules may have changed since it came in
+        errors: dict[str, list[str]] = {}
+        for key, value in amendment["set"].items():
+            errors.update(validation.validate_set(record.type, key, value))
+        if errors:
+            raise ApiError(422, errors=errors)
+        photos = store.photo_hashes(record.type, amendment["set"])
+    clock = current_app.extensions["wijkpost_clock"]
+    try:
+        new, changes_set = decide_amendment(record, amendment_id, decision, body["rev"],
+                                            principal.user.username, principal.device.id,
+                                            clock.now(), utcnow().isoformat())
+    except StaleRevision as exc:
+        raise ApiError(409, rev=exc.args[0]) from exc
+    except NotAllowed as exc:
+        raise ApiError(422, "not_allowed", str(exc)) from exc
+    # revision kind and audit action: amendment_accept or amendment_file (a push that keeps
+    # an amendment is audited as "amendment")
+    return _save_decision(principal, row, new, f"amendment_{decision}",
+                          {**changes_set, "amendment": amendment_id, "decision": decision},
+                          {"amendment": amendment_id, "decision": decision,
+                           "fields": sorted(changes_set)}, photos,
+                          location_changed=decision == "accept")
+
+
+@blp.route("/registrations/<record_id>/amendments/<amendment_id>/accept", methods=["POST"])
+@require_auth("teamleider")
+@blp.arguments(RevSchema)
+def accept_amendment(body: dict[str, Any], record_id: str, amendment_id: str):  # type: ignore[no-untyped-def]
+    """Take an amendment into the record: a new revision with its values, made on ``rev``
+    (409 when stale); the amendment stays, marked ``accepted``."""
+    return _decide_amendment(body, record_id, amendment_id, "accept")
+
+
+@blp.route("/registrations/<record_id>/amendments/<amendment_id>/file", methods=["POST"])
+@require_auth("teamleider")
+@blp.arguments(RevSchema)
+def file_amendment(body: dict[str, Any], record_id: str, amendment_id: str):  # type: ignore[no-untyped-def]
+    """Keep an amendment as a note only: the data stays; it is marked ``filed``."""
+    return _decide_amendment(body, record_id, amendment_id, "file")

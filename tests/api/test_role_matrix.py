@@ -56,6 +56,8 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/registrations/{record_id}"): TEAM_READERS,
     ("POST", "/api/registrations/{record_id}/review"): TEAM_LEADER,
     ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"): TEAM_LEADER,
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"): TEAM_LEADER,
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"): TEAM_LEADER,
     ("POST", "/api/sync/push"): READERS,
     ("GET", "/api/sync/pull"): READERS,
     # someone else's bytes: the same 201 as a first upload, and the right that comes with it
@@ -104,6 +106,15 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api, admin: Api
     agent2.push(agent2.op(conflicted, {"street": "Markt"}, base_rev=1))
     [clash] = agent1.push(agent1.op(conflicted, {"street": "Plein"}, base_rev=1))
     spare = login(client, "agent1", "reservetelefoon")
+    leider = login(client, "leider1", "matrix wereld")
+    amended = {}
+    for decision in ("accept", "file"):
+        record_id = create(agent1, {**minor_accident(), "status": "submitted"})
+        assert leider.post(f"/api/registrations/{record_id}/review", json={
+            "decision": "approve", "comment": "", "rev": 1}).status_code == 200
+        [later] = agent1.push(agent1.op(record_id, {"narrative": "Aanvulling"}, base_rev=2))
+        amended[decision] = ({"record_id": record_id, "amendment_id": later["op_id"]},
+                             {"json": {"rev": later["rev"]}})
     wijk = admin.post("/api/areas", json=feature(box(-500, -900, 500, 100), "Centrum", "wijk",
                                                  "Centrum")).get_json()
     mistake = admin.post("/api/areas", json=feature(box(900, 900, 1200, 1200), "Vergissing",
@@ -123,6 +134,10 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api, admin: Api
         ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"): (
             {"record_id": conflicted, "conflict_id": clash["conflicts"][0]},
             {"json": {"value": "Markt", "rev": clash["rev"]}}),
+        ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"):
+            amended["accept"],
+        ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"):
+            amended["file"],
         ("POST", "/api/sync/push"): ({}, {"json": {"ops": []}}),
         ("PUT", "/api/attachments/{sha256}"): (
             {"sha256": sha(loose)}, {"data": loose, "content_type": "image/jpeg"}),
