@@ -18,7 +18,7 @@ from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
 from server.jsonbody import CONTROL, Blueprint
-from server.models import Registration, Revision, User, iso, utcnow
+from server.models import Device, Registration, Revision, User, iso, utcnow
 from server.registrations import store, validation
 from server.registrations.forms import forms_document
 from sync.merge import NotAllowed, StaleRevision, decide_amendment, resolve, review
@@ -230,15 +230,43 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
                           {"decision": body["decision"], "status": new.status})
 
 
+def _all_own_devices(principal: Principal, conflict: dict[str, Any]) -> bool:
+    """Whether every value of the conflict was written by the caller on their own devices
+    (DESIGN.md §5: then that officer may settle it)."""
+    values = conflict["values"]
+    if not values or any(v.get("author") != principal.user.username for v in values):
+        return False
+    devices = {v.get("device") for v in values}
+    if None in devices:
+        return False
+    owned = set(db.session.scalars(select(Device.id).where(
+        Device.id.in_(sorted(devices)), Device.user_id == principal.user.id)))
+    return owned == devices
+
+
+_NOT_OWN_CONFLICT = ("Alleen de teamleider lost dit conflict op; u kunt alleen een conflict "
+                     "tussen uw eigen apparaten zelf oplossen")
+
+
 @blp.route("/registrations/<record_id>/conflicts/<conflict_id>/resolve", methods=["POST"])
-@require_auth("teamleider")
+@require_auth(*access.READER_ROLES)
 @blp.arguments(ResolveSchema)
 def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  # type: ignore[no-untyped-def]
-    """Settle an open conflict with the chosen value (one of the values, or a new one)."""
+    """Settle an open conflict with the chosen value (one of the values, or a new one): a
+    teamleider of the team, or an officer when every value came from their own devices."""
     principal = current()
-    row = readable(principal, _load(record_id, True), record_id, "resolve")
+    leader = principal.user.role == "teamleider"
+    row = _load(record_id, True)
+    if not leader and (row is None or row.team_id not in access.readable_teams(principal)):
+        # an officer gets 403 for anything but their own conflict, as before this rule
+        audit.refused(principal.user.id, principal.device.id, "registration",
+                      [record_id[:64]], "resolve")
+        raise ApiError(403, message=_NOT_OWN_CONFLICT)
+    row = readable(principal, row, record_id, "resolve")
     record = store.to_record(row)
     conflict = next((c for c in record.conflicts if c["id"] == conflict_id), None)
+    if not leader and (conflict is None or not _all_own_devices(principal, conflict)):
+        raise ApiError(403, message=_NOT_OWN_CONFLICT)
     if conflict is None:
         raise ApiError(404, message="Conflict niet gevonden")
     chosen = body["value"]
