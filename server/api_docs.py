@@ -89,6 +89,10 @@ class ConflictValue(Open):
     author = fields.String(required=True, allow_none=True)
     device = fields.String(required=True, allow_none=True)
     hlc = fields.String(required=True, allow_none=True)
+    author_name = fields.String(allow_none=True, metadata={
+        "description": "GET and list only: the author's display name"})
+    device_name = fields.String(allow_none=True, metadata={
+        "description": "GET and list only: the device's name"})
 
 
 class ConflictSchema(Open):
@@ -109,6 +113,8 @@ class RecordSchema(Open):
     rev = fields.Integer(required=True)
     team = fields.Integer(required=True)
     created_by = fields.String(required=True)
+    created_by_name = fields.String(metadata={
+        "description": "GET and list only: the author's display name"})
     data = fields.Dict(required=True)
     conflicts = fields.List(fields.Nested(ConflictSchema), required=True)
     amendments = fields.List(fields.Dict(), required=True)
@@ -120,7 +126,9 @@ class RecordSchema(Open):
 class HistoryEntry(Open):
     rev = fields.Integer(required=True)
     author = fields.String(required=True)
+    author_name = fields.String(required=True, allow_none=True)
     device = fields.String(required=True, allow_none=True)
+    device_name = fields.String(required=True, allow_none=True)
     at = fields.DateTime(required=True)
     kind = fields.String(required=True)
     hlc = fields.String(required=True, allow_none=True)
@@ -299,6 +307,7 @@ SUCCESS: dict[tuple[str, str], dict[int, Any]] = {
     ("GET", "/api/me"): {200: MeReply},
     ("GET", "/api/devices"): {200: DevicesReply},
     ("POST", "/api/devices/{device_id}/revoke"): {200: DeviceSchema},
+    ("PATCH", "/api/devices/{device_id}"): {200: DeviceSchema},
     ("GET", "/api/forms"): {200: FormsReply},
     ("GET", "/api/registrations"): {200: ListReply},
     ("GET", "/api/registrations/{record_id}"): {200: DetailSchema},

@@ -19,7 +19,7 @@ from server.errors import ApiError
 from server.extensions import db
 from server.jsonbody import CONTROL, Blueprint
 from server.models import Device, Registration, Revision, User, iso, utcnow
-from server.registrations import store, validation
+from server.registrations import names, store, validation
 from server.registrations.forms import forms_document
 from sync.merge import NotAllowed, StaleRevision, decide_amendment, resolve, review
 from sync.model import REGISTRATION_STATUSES
@@ -131,8 +131,10 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     if rows:
         audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
                                        "registration", [r.id for r in rows], {"via": "list"})])
+    items = [store.view_of(r) for r in rows]
+    names.name_views(items)
     return {
-        "items": [store.view_of(r) for r in rows],
+        "items": items,
         "cursor": _encode_cursor(rows[-1]) if more else None,
         "more": more,
     }
@@ -158,16 +160,17 @@ def detail(row: Registration) -> dict[str, Any]:
     revisions = db.session.execute(
         select(Revision).where(Revision.registration_id == row.id).order_by(Revision.rev)
     ).scalars().all()
-    names = store.usernames({row.created_by_id} | {r.author_id for r in revisions})
-    body = store.row_view(row, names)
+    users = store.usernames({row.created_by_id} | {r.author_id for r in revisions})
+    body = store.row_view(row, users)
     body["history"] = [
-        {"rev": r.rev, "author": names.get(r.author_id, ""), "device": r.device_id,
+        {"rev": r.rev, "author": users.get(r.author_id, ""), "device": r.device_id,
          "at": iso(r.at), "kind": r.kind, "hlc": r.hlc, "set": r.set,
          "op_id": r.op_id, "lost": r.lost or []}
         for r in revisions
     ]
     body["location"] = {"lat": row.lat, "lon": row.lon, "accuracy": row.accuracy,
                         "rd_x": row.rd_x, "rd_y": row.rd_y} if row.lat is not None else None
+    names.name_views([body])
     return body
 
 

@@ -52,6 +52,7 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/forms"): ALL,
     ("GET", "/api/devices"): ALL,  # a beheerder's all, anyone else's own
     ("POST", "/api/devices/{device_id}/revoke"): signed_in(404, 404, 404, 404, 200),
+    ("PATCH", "/api/devices/{device_id}"): signed_in(200, 404, 404, 404, 404),  # the owner
     ("GET", "/api/registrations"): READERS,
     ("GET", "/api/registrations/{record_id}"): TEAM_READERS,
     ("POST", "/api/registrations/{record_id}/review"): TEAM_LEADER,
@@ -127,6 +128,8 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api, admin: Api
         ("POST", "/api/auth/login"): ({}, {"json": {"username": "agent2", "password": PASSWORD,
                                                     "device_name": "matrix"}}),
         ("POST", "/api/devices/{device_id}/revoke"): ({"device_id": spare.device_id}, {}),
+        ("PATCH", "/api/devices/{device_id}"): (
+            {"device_id": agent2.device_id}, {"json": {"name": "Telefoon B"}}),
         ("GET", "/api/registrations/{record_id}"): ({"record_id": readable}, {}),
         ("POST", "/api/registrations/{record_id}/review"): (
             {"record_id": to_review}, {"json": {"decision": "approve", "comment": "",
