@@ -148,10 +148,17 @@ class DetailSchema(RecordSchema):
     location = fields.Nested(LocationSchema, required=True, allow_none=True)
 
 
+class ListRow(RecordSchema):
+    submitted_at = fields.DateTime(required=True, allow_none=True)
+    created_by_name = fields.String(required=True)
+
+
 class ListReply(Schema):
-    items = fields.List(fields.Nested(RecordSchema), required=True)
+    items = fields.List(fields.Nested(ListRow), required=True)
     cursor = fields.String(required=True, allow_none=True)
     more = fields.Boolean(required=True)
+    waiting_count = fields.Integer(required=True, metadata={
+        "description": "submitted registrations of the listed teams, waiting for review"})
 
 
 class PushResult(Schema):

@@ -112,6 +112,8 @@ class Registration(db.Model):
     __table_args__ = (
         Index("ix_registrations_team_status", "team_id", "status"),
         Index("ix_registrations_team_updated", "team_id", "updated_at"),
+        # the review queue: oldest submission first, paged on (submitted_at, id)
+        Index("ix_registrations_queue", "team_id", "status", "submitted_at", "id"),
     )
 
 

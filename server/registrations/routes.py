@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, true
 
 from server import access, audit
 from server.auth.tokens import Principal, current, require_auth
@@ -29,6 +29,13 @@ _RECORD_ID = re.compile(r"[0-9a-f-]{36}")  # fullmatch: ``$`` accepts a final ne
 blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
 
 
+def _no_controls(value: str) -> bool:
+    # Shown to the officer and in the history: newlines and tabs yes, NUL or ESC never.
+    if CONTROL.search(value):
+        raise ValidationError("Bevat ongeldige tekens")
+    return True
+
+
 class ListArgs(Schema):
     status = fields.String(validate=validate.OneOf(REGISTRATION_STATUSES))
     type = fields.String(validate=validate.OneOf(["vor", "pdo", "gtpa"]))
@@ -37,15 +44,15 @@ class ListArgs(Schema):
     date_from = fields.DateTime(data_key="from")
     date_to = fields.DateTime(data_key="to")
     team = fields.Integer(metadata={"description": "one team (own or substituted)"})
+    q = fields.String(validate=[validate.Length(min=1, max=200), _no_controls], metadata={
+        "description": "words in the narrative, street or place (audited: they may name "
+                       "a person)"})
+    order = fields.String(load_default="newest",
+                          validate=validate.OneOf(["newest", "waiting"]), metadata={
+        "description": "newest: by creation, newest first; waiting: the review queue, "
+                       "submitted registrations by submission time, oldest first"})
     cursor = fields.String(validate=validate.Length(max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-def _no_controls(value: str) -> bool:
-    # Shown to the officer and in the history: newlines and tabs yes, NUL or ESC never.
-    if CONTROL.search(value):
-        raise ValidationError("Bevat ongeldige tekens")
-    return True
 
 
 class ReviewSchema(Schema):
@@ -105,7 +112,8 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     teams = access.readable_teams(principal)
     if "team" in args:
         teams = teams & {args["team"]}
-    query = store.views_query().where(Registration.team_id.in_(sorted(teams)))
+    query = store.views_query().add_columns(Registration.submitted_at).where(
+        Registration.team_id.in_(sorted(teams)))
     if "status" in args:
         query = query.where(Registration.status == args["status"])
     if "type" in args:
@@ -118,30 +126,68 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
         query = query.where(Registration.created_at >= args["date_from"])
     if "date_to" in args:
         query = query.where(Registration.created_at < args["date_to"])
+    if "q" in args:
+        query = query.where(_search(args["q"]))
+    waiting = args["order"] == "waiting"
+    if waiting:
+        # the queue: what waits for a decision, by submission time
+        if "status" not in args:
+            query = query.where(Registration.status == "submitted")
+        query = query.where(Registration.submitted_at.is_not(None))
+        key, direction = Registration.submitted_at, "asc"
+    else:
+        key, direction = Registration.created_at, "desc"
     if args.get("cursor"):
         at, last_id = _decode_cursor(args["cursor"])
-        query = query.where(or_(Registration.created_at < at,
-                                and_(Registration.created_at == at, Registration.id < last_id)))
+        if waiting:
+            query = query.where(or_(key > at, and_(key == at, Registration.id > last_id)))
+        else:
+            query = query.where(or_(key < at, and_(key == at, Registration.id < last_id)))
     limit = args["limit"]
-    rows = list(db.session.execute(
-        query.order_by(Registration.created_at.desc(), Registration.id.desc()).limit(limit + 1)
-    ))
+    order = ((key.asc(), Registration.id.asc()) if direction == "asc"
+             else (key.desc(), Registration.id.desc()))
+    rows = list(db.session.execute(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    if rows:
+    detail_: dict[str, Any] = {"via": "list"}
+    if "q" in args:
+        detail_["search"] = args["q"]  # the terms may name a person: who searched what
+    if rows or "q" in args:
         audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
-                                       "registration", [r.id for r in rows], {"via": "list"})])
-    items = [store.view_of(r) for r in rows]
+                                       "registration", [r.id for r in rows], detail_)])
+    waiting_count = db.session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.team_id.in_(sorted(teams)), Registration.status == "submitted"))
+    items = [{**store.view_of(tuple(r)[:-1]), "submitted_at": iso(r.submitted_at)}
+             for r in rows]
     names.name_views(items)
     return {
         "items": items,
-        "cursor": _encode_cursor(rows[-1]) if more else None,
+        "cursor": _encode_cursor(rows[-1], waiting) if more else None,
         "more": more,
+        "waiting_count": waiting_count,
     }
 
 
-def _encode_cursor(row: Any) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+# the text fields searched, in every registration type that has them
+_SEARCHED = ("narrative", "street", "place")
+
+
+def _search(q: str) -> Any:
+    """Every word of ``q`` in one of the searched fields, case-insensitive. A LIKE scan
+    inside the caller's teams (bounded by the team index); no full-text index yet."""
+    clauses = []
+    for word in q.split()[:8]:
+        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        clauses.append(or_(*(func.lower(Registration.data[f].as_string()).like(
+            pattern, escape="\\") for f in _SEARCHED)))
+    return and_(*clauses) if clauses else true()
+
+
+def _encode_cursor(row: Any, waiting: bool = False) -> str:
+    at = row.submitted_at if waiting else row.created_at
+    raw = json.dumps([at.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
