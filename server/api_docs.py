@@ -89,6 +89,10 @@ class ConflictValue(Open):
     author = fields.String(required=True, allow_none=True)
     device = fields.String(required=True, allow_none=True)
     hlc = fields.String(required=True, allow_none=True)
+    author_name = fields.String(allow_none=True, metadata={
+        "description": "GET and list only: the author's display name"})
+    device_name = fields.String(allow_none=True, metadata={
+        "description": "GET and list only: the device's name"})
 
 
 class ConflictSchema(Open):
@@ -109,6 +113,8 @@ class RecordSchema(Open):
     rev = fields.Integer(required=True)
     team = fields.Integer(required=True)
     created_by = fields.String(required=True)
+    created_by_name = fields.String(metadata={
+        "description": "GET and list only: the author's display name"})
     data = fields.Dict(required=True)
     conflicts = fields.List(fields.Nested(ConflictSchema), required=True)
     amendments = fields.List(fields.Dict(), required=True)
@@ -120,7 +126,9 @@ class RecordSchema(Open):
 class HistoryEntry(Open):
     rev = fields.Integer(required=True)
     author = fields.String(required=True)
+    author_name = fields.String(required=True, allow_none=True)
     device = fields.String(required=True, allow_none=True)
+    device_name = fields.String(required=True, allow_none=True)
     at = fields.DateTime(required=True)
     kind = fields.String(required=True)
     hlc = fields.String(required=True, allow_none=True)
@@ -140,10 +148,17 @@ class DetailSchema(RecordSchema):
     location = fields.Nested(LocationSchema, required=True, allow_none=True)
 
 
+class ListRow(RecordSchema):
+    submitted_at = fields.DateTime(required=True, allow_none=True)
+    created_by_name = fields.String(required=True)
+
+
 class ListReply(Schema):
-    items = fields.List(fields.Nested(RecordSchema), required=True)
+    items = fields.List(fields.Nested(ListRow), required=True)
     cursor = fields.String(required=True, allow_none=True)
     more = fields.Boolean(required=True)
+    waiting_count = fields.Integer(required=True, metadata={
+        "description": "submitted registrations of the listed teams, waiting for review"})
 
 
 class PushResult(Schema):
@@ -299,11 +314,16 @@ SUCCESS: dict[tuple[str, str], dict[int, Any]] = {
     ("GET", "/api/me"): {200: MeReply},
     ("GET", "/api/devices"): {200: DevicesReply},
     ("POST", "/api/devices/{device_id}/revoke"): {200: DeviceSchema},
+    ("PATCH", "/api/devices/{device_id}"): {200: DeviceSchema},
     ("GET", "/api/forms"): {200: FormsReply},
     ("GET", "/api/registrations"): {200: ListReply},
     ("GET", "/api/registrations/{record_id}"): {200: DetailSchema},
     ("POST", "/api/registrations/{record_id}/review"): {200: DetailSchema},
     ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"):
+        {200: DetailSchema},
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"):
+        {200: DetailSchema},
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"):
         {200: DetailSchema},
     ("POST", "/api/sync/push"): {200: PushReply},
     ("GET", "/api/sync/pull"): {200: PullReply},
@@ -340,6 +360,8 @@ _MORE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/auth/login"): (429, 503),
     ("POST", "/api/registrations/{record_id}/review"): (409,),
     ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"): (409,),
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"): (409,),
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"): (409,),
     ("PUT", "/api/attachments/{sha256}"): (415,),
     ("GET", "/api/export"): (405, 429),
     ("GET", "/api/push/vapid-public-key"): (503,),

@@ -112,6 +112,8 @@ class Registration(db.Model):
     __table_args__ = (
         Index("ix_registrations_team_status", "team_id", "status"),
         Index("ix_registrations_team_updated", "team_id", "updated_at"),
+        # the review queue: oldest submission first, paged on (submitted_at, id)
+        Index("ix_registrations_queue", "team_id", "status", "submitted_at", "id"),
     )
 
 
@@ -127,7 +129,8 @@ class Revision(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     hlc: Mapped[str | None] = mapped_column(String(100))
     op_id: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(20))  # op | review | resolve
+    # op | review | resolve | amendment | amendment_accept | amendment_file
+    kind: Mapped[str] = mapped_column(String(20))
     set: Mapped[dict[str, Any]] = mapped_column(JSON)
     # paths of an op whose values lost on HLC (they are in ``set`` and the open conflict)
     lost: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

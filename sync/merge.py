@@ -235,6 +235,7 @@ def _refuse_closed(record: Record, op: Op, at: str, sets_data: bool) -> Outcome:
         "hlc": str(op.hlc),
         "at": at,
         "reason": record.status,
+        "status": "open",
     }
     return reject({"status": ["De registratie is goedgekeurd; de wijziging is bewaard als "
                               "aanvulling"]}, amendment)
@@ -828,3 +829,51 @@ def resolve(
     ]
     merger.stamp_revision()
     return new, merger.changes
+
+
+def decide_amendment(
+    record: Record,
+    amendment_id: str,
+    decision: str,
+    rev: int,
+    actor: str,
+    device: str,
+    hlc: HLC,
+    at: str,
+) -> tuple[Record, dict[str, Any]]:
+    """Take an open amendment into the record (``accept``: its values become a new
+    revision, as a resolve's do) or keep it as a note (``file``: data unchanged). The
+    amendment stays on the record, marked ``accepted`` or ``filed``; returns the record
+    and the data change (empty when filed)."""
+    if rev != record.rev:
+        raise StaleRevision(record.rev)
+    index = next((i for i, a in enumerate(record.amendments) if a["id"] == amendment_id), None)
+    if index is None:
+        raise KeyError(amendment_id)
+    amendment = record.amendments[index]
+    if amendment.get("status", "open") != "open":
+        raise NotAllowed("Over deze aanvulling is al besloten")
+    status = "accepted" if decision == "accept" else "filed"
+    changes: dict[str, Any] = {}
+    if decision == "accept":
+        op = Op(op_id=f"amendment:{amendment_id}", record_id=record.id, type=record.type,
+                base_rev=record.rev, set={}, hlc=hlc, device=device, author=actor)
+        merger = _Merger(record, op, at, _UNBOUNDED)
+        growth = 0
+        for key, value in amendment["set"].items():
+            merger.set(key, value)
+            growth += json_size(value) + _KEY_OVERHEAD
+        new = merger.result
+        new.meta["s"] = _size_bound(record, new, growth + merger.revived_bytes, _UNBOUNDED)
+        merger.stamp_revision()
+        changes = merger.changes
+    else:
+        new = copy.copy(record)
+        new.meta = copy_meta(record.meta)
+        new.rev = record.rev + 1
+        new.meta["d"][str(_intern(new.meta["n"], device))] = new.rev
+    new.amendments = [
+        {**a, "status": status, "decision": {"by": actor, "at": at}} if i == index else a
+        for i, a in enumerate(record.amendments)
+    ]
+    return new, changes

@@ -112,6 +112,9 @@ class Api:
     def put(self, url: str, **kw: Any) -> Any:
         return self.client.put(url, headers=self.headers(), **kw)
 
+    def patch(self, url: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.patch(url, json=json, headers=self.headers(), **kw)
+
     def hlc(self) -> str:
         self._counter += 1
         return f"{self._ms + self._counter}-0-{self.device_id}"

@@ -29,6 +29,17 @@ def _printable(value: str) -> bool:
     return True
 
 
+def _not_blank(value: str) -> bool:
+    if not value.strip():
+        raise ValidationError("Vul een naam in")
+    return True
+
+
+class RenameSchema(Schema):
+    name = fields.String(required=True,
+                         validate=[validate.Length(min=1, max=100), _printable, _not_blank])
+
+
 class LoginSchema(Schema):
     username = fields.String(required=True,
                              validate=[validate.Length(min=1, max=64), _printable])
@@ -125,7 +136,7 @@ def login(body: dict[str, Any]):  # type: ignore[no-untyped-def]
                         device_key=devicekeys.seal(device_id, device_key), created_at=now)
         db.session.add(device)
     else:
-        device.name = body["device_name"]
+        # the name sent at the first login is the default; the owner may have renamed it
         device_key = _open_device_key(device)
     device.last_login_at = now
     db.session.flush()
@@ -191,5 +202,21 @@ def revoke_device(device_id: str):  # type: ignore[no-untyped-def]
         end_subscription_for_device(device.id)
         audit.record([audit.Event("device_revoked", principal.user.id, principal.device.id,
                                   entity="device", entity_ids=[device.id])])
+    db.session.commit()
+    return device_json(device)
+
+
+@blp.route("/devices/<device_id>", methods=["PATCH"])
+@require_auth()
+@blp.arguments(RenameSchema)
+def rename_device(body: dict[str, Any], device_id: str):  # type: ignore[no-untyped-def]
+    """Rename one of the caller's own devices ("Chromebook bureau"); a later login keeps it."""
+    principal = current()
+    device = db.session.get(Device, device_id[:36])
+    if device is None or device.user_id != principal.user.id:
+        raise ApiError(404, message="Apparaat niet gevonden")
+    device.name = body["name"].strip()
+    audit.record([audit.Event("device_renamed", principal.user.id, principal.device.id,
+                              entity="device", entity_ids=[device.id])])
     db.session.commit()
     return device_json(device)

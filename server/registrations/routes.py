@@ -11,22 +11,29 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, true
 
 from server import access, audit
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
 from server.jsonbody import CONTROL, Blueprint
-from server.models import Registration, Revision, User, iso, utcnow
-from server.registrations import store, validation
+from server.models import Device, Registration, Revision, User, iso, utcnow
+from server.registrations import names, store, validation
 from server.registrations.forms import forms_document
-from sync.merge import NotAllowed, StaleRevision, resolve, review
+from sync.merge import NotAllowed, StaleRevision, decide_amendment, resolve, review
 from sync.model import REGISTRATION_STATUSES
 from sync.paths import as_set, parse_item_key
 
 _RECORD_ID = re.compile(r"[0-9a-f-]{36}")  # fullmatch: ``$`` accepts a final newline
 blp = Blueprint("registrations", __name__, url_prefix="/api", description="Registraties")
+
+
+def _no_controls(value: str) -> bool:
+    # Shown to the officer and in the history: newlines and tabs yes, NUL or ESC never.
+    if CONTROL.search(value):
+        raise ValidationError("Bevat ongeldige tekens")
+    return True
 
 
 class ListArgs(Schema):
@@ -37,21 +44,25 @@ class ListArgs(Schema):
     date_from = fields.DateTime(data_key="from")
     date_to = fields.DateTime(data_key="to")
     team = fields.Integer(metadata={"description": "one team (own or substituted)"})
+    q = fields.String(validate=[validate.Length(min=1, max=200), _no_controls], metadata={
+        "description": "words in the narrative, street or place (audited: they may name "
+                       "a person)"})
+    order = fields.String(load_default="newest",
+                          validate=validate.OneOf(["newest", "waiting"]), metadata={
+        "description": "newest: by creation, newest first; waiting: the review queue, "
+                       "submitted registrations by submission time, oldest first"})
     cursor = fields.String(validate=validate.Length(max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-def _no_controls(value: str) -> bool:
-    # Shown to the officer and in the history: newlines and tabs yes, NUL or ESC never.
-    if CONTROL.search(value):
-        raise ValidationError("Bevat ongeldige tekens")
-    return True
 
 
 class ReviewSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "return"]))
     comment = fields.String(load_default="", validate=[validate.Length(max=2000),
                                                        _no_controls])
+    rev = fields.Integer(required=True, strict=True)
+
+
+class RevSchema(Schema):
     rev = fields.Integer(required=True, strict=True)
 
 
@@ -101,7 +112,8 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     teams = access.readable_teams(principal)
     if "team" in args:
         teams = teams & {args["team"]}
-    query = store.views_query().where(Registration.team_id.in_(sorted(teams)))
+    query = store.views_query().add_columns(Registration.submitted_at).where(
+        Registration.team_id.in_(sorted(teams)))
     if "status" in args:
         query = query.where(Registration.status == args["status"])
     if "type" in args:
@@ -114,28 +126,68 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
         query = query.where(Registration.created_at >= args["date_from"])
     if "date_to" in args:
         query = query.where(Registration.created_at < args["date_to"])
+    if "q" in args:
+        query = query.where(_search(args["q"]))
+    waiting = args["order"] == "waiting"
+    if waiting:
+        # the queue: what waits for a decision, by submission time
+        if "status" not in args:
+            query = query.where(Registration.status == "submitted")
+        query = query.where(Registration.submitted_at.is_not(None))
+        key, direction = Registration.submitted_at, "asc"
+    else:
+        key, direction = Registration.created_at, "desc"
     if args.get("cursor"):
         at, last_id = _decode_cursor(args["cursor"])
-        query = query.where(or_(Registration.created_at < at,
-                                and_(Registration.created_at == at, Registration.id < last_id)))
+        if waiting:
+            query = query.where(or_(key > at, and_(key == at, Registration.id > last_id)))
+        else:
+            query = query.where(or_(key < at, and_(key == at, Registration.id < last_id)))
     limit = args["limit"]
-    rows = list(db.session.execute(
-        query.order_by(Registration.created_at.desc(), Registration.id.desc()).limit(limit + 1)
-    ))
+    order = ((key.asc(), Registration.id.asc()) if direction == "asc"
+             else (key.desc(), Registration.id.desc()))
+    rows = list(db.session.execute(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    if rows:
+    detail_: dict[str, Any] = {"via": "list"}
+    if "q" in args:
+        detail_["search"] = args["q"]  # the terms may name a person: who searched what
+    if rows or "q" in args:
         audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
-                                       "registration", [r.id for r in rows], {"via": "list"})])
+                                       "registration", [r.id for r in rows], detail_)])
+    waiting_count = db.session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.team_id.in_(sorted(teams)), Registration.status == "submitted"))
+    items = [{**store.view_of(tuple(r)[:-1]), "submitted_at": iso(r.submitted_at)}
+             for r in rows]
+    names.name_views(items)
     return {
-        "items": [store.view_of(r) for r in rows],
-        "cursor": _encode_cursor(rows[-1]) if more else None,
+        "items": items,
+        "cursor": _encode_cursor(rows[-1], waiting) if more else None,
         "more": more,
+        "waiting_count": waiting_count,
     }
 
 
-def _encode_cursor(row: Any) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+# the text fields searched, in every registration type that has them
+_SEARCHED = ("narrative", "street", "place")
+
+
+def _search(q: str) -> Any:
+    """Every word of ``q`` in one of the searched fields, case-insensitive. A LIKE scan
+    inside the caller's teams (bounded by the team index); no full-text index yet."""
+    clauses = []
+    for word in q.split()[:8]:
+        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        clauses.append(or_(*(func.lower(Registration.data[f].as_string()).like(
+            pattern, escape="\\") for f in _SEARCHED)))
+    return and_(*clauses) if clauses else true()
+
+
+def _encode_cursor(row: Any, waiting: bool = False) -> str:
+    at = row.submitted_at if waiting else row.created_at
+    raw = json.dumps([at.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
@@ -154,16 +206,17 @@ def detail(row: Registration) -> dict[str, Any]:
     revisions = db.session.execute(
         select(Revision).where(Revision.registration_id == row.id).order_by(Revision.rev)
     ).scalars().all()
-    names = store.usernames({row.created_by_id} | {r.author_id for r in revisions})
-    body = store.row_view(row, names)
+    users = store.usernames({row.created_by_id} | {r.author_id for r in revisions})
+    body = store.row_view(row, users)
     body["history"] = [
-        {"rev": r.rev, "author": names.get(r.author_id, ""), "device": r.device_id,
+        {"rev": r.rev, "author": users.get(r.author_id, ""), "device": r.device_id,
          "at": iso(r.at), "kind": r.kind, "hlc": r.hlc, "set": r.set,
          "op_id": r.op_id, "lost": r.lost or []}
         for r in revisions
     ]
     body["location"] = {"lat": row.lat, "lon": row.lon, "accuracy": row.accuracy,
                         "rd_x": row.rd_x, "rd_y": row.rd_y} if row.lat is not None else None
+    names.name_views([body])
     return body
 
 
@@ -181,13 +234,16 @@ def get_registration(record_id: str):  # type: ignore[no-untyped-def]
 
 def _save_decision(principal: Principal, row: Registration, new: Any, kind: str,
                    changes_set: dict[str, Any], decision: dict[str, Any],
-                   photos: Iterable[str] = ()) -> dict[str, Any]:
+                   photos: Iterable[str] = (), location_changed: bool | None = None
+                   ) -> dict[str, Any]:
     """Save a review or resolution; its audit entry holds ``decision`` (ids, field names,
     the outcome), never the values or the comment, which stay in the revision."""
     now = utcnow()
     batch = store.Batch()
     batch.attachment_links.update((row.id, sha) for sha in photos)
-    batch.save(new, row.team_id, row.created_by_id, now, False, kind == "resolve", False)
+    if location_changed is None:
+        location_changed = kind == "resolve"
+    batch.save(new, row.team_id, row.created_by_id, now, False, location_changed, False)
     batch.revision(row.id, new.rev, principal.user.id, principal.device.id, now,
                    None, None, kind, changes_set)
     batch.flush()
@@ -228,15 +284,43 @@ def review_registration(body: dict[str, Any], record_id: str):  # type: ignore[n
                           {"decision": body["decision"], "status": new.status})
 
 
+def _all_own_devices(principal: Principal, conflict: dict[str, Any]) -> bool:
+    """Whether every value of the conflict was written by the caller on their own devices
+    (DESIGN.md §5: then that officer may settle it)."""
+    values = conflict["values"]
+    if not values or any(v.get("author") != principal.user.username for v in values):
+        return False
+    devices = {v.get("device") for v in values}
+    if None in devices:
+        return False
+    owned = set(db.session.scalars(select(Device.id).where(
+        Device.id.in_(sorted(devices)), Device.user_id == principal.user.id)))
+    return owned == devices
+
+
+_NOT_OWN_CONFLICT = ("Alleen de teamleider lost dit conflict op; u kunt alleen een conflict "
+                     "tussen uw eigen apparaten zelf oplossen")
+
+
 @blp.route("/registrations/<record_id>/conflicts/<conflict_id>/resolve", methods=["POST"])
-@require_auth("teamleider")
+@require_auth(*access.READER_ROLES)
 @blp.arguments(ResolveSchema)
 def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  # type: ignore[no-untyped-def]
-    """Settle an open conflict with the chosen value (one of the values, or a new one)."""
+    """Settle an open conflict with the chosen value (one of the values, or a new one): a
+    teamleider of the team, or an officer when every value came from their own devices."""
     principal = current()
-    row = readable(principal, _load(record_id, True), record_id, "resolve")
+    leader = principal.user.role == "teamleider"
+    row = _load(record_id, True)
+    if not leader and (row is None or row.team_id not in access.readable_teams(principal)):
+        # an officer gets 403 for anything but their own conflict, as before this rule
+        audit.refused(principal.user.id, principal.device.id, "registration",
+                      [record_id[:64]], "resolve")
+        raise ApiError(403, message=_NOT_OWN_CONFLICT)
+    row = readable(principal, row, record_id, "resolve")
     record = store.to_record(row)
     conflict = next((c for c in record.conflicts if c["id"] == conflict_id), None)
+    if not leader and (conflict is None or not _all_own_devices(principal, conflict)):
+        raise ApiError(403, message=_NOT_OWN_CONFLICT)
     if conflict is None:
         raise ApiError(404, message="Conflict niet gevonden")
     chosen = body["value"]
@@ -265,3 +349,55 @@ def resolve_conflict(body: dict[str, Any], record_id: str, conflict_id: str):  #
     return _save_decision(principal, row, new, "resolve",
                           {**changes_set, "conflict": conflict_id},
                           {"conflict": conflict_id, "fields": sorted(changes_set)}, photos)
+
+
+def _decide_amendment(body: dict[str, Any], record_id: str, amendment_id: str,
+                      decision: str) -> dict[str, Any]:
+    principal = current()
+    row = readable(principal, _load(record_id, True), record_id, f"amendment_{decision}")
+    record = store.to_record(row)
+    amendment = next((a for a in record.amendments if a["id"] == amendment_id), None)
+    if amendment is None:
+        raise ApiError(404, message="Aanvulling niet gevonden")
+    photos: set[str] = set()
+    if decision == "accept":
+        # the values are judged again: the rules may have changed since it came in
+        errors: dict[str, list[str]] = {}
+        for key, value in amendment["set"].items():
+            errors.update(validation.validate_set(record.type, key, value))
+        if errors:
+            raise ApiError(422, errors=errors)
+        photos = store.photo_hashes(record.type, amendment["set"])
+    clock = current_app.extensions["wijkpost_clock"]
+    try:
+        new, changes_set = decide_amendment(record, amendment_id, decision, body["rev"],
+                                            principal.user.username, principal.device.id,
+                                            clock.now(), utcnow().isoformat())
+    except StaleRevision as exc:
+        raise ApiError(409, rev=exc.args[0]) from exc
+    except NotAllowed as exc:
+        raise ApiError(422, "not_allowed", str(exc)) from exc
+    # revision kind and audit action: amendment_accept or amendment_file (a push that keeps
+    # an amendment is audited as "amendment")
+    return _save_decision(principal, row, new, f"amendment_{decision}",
+                          {**changes_set, "amendment": amendment_id, "decision": decision},
+                          {"amendment": amendment_id, "decision": decision,
+                           "fields": sorted(changes_set)}, photos,
+                          location_changed=decision == "accept")
+
+
+@blp.route("/registrations/<record_id>/amendments/<amendment_id>/accept", methods=["POST"])
+@require_auth("teamleider")
+@blp.arguments(RevSchema)
+def accept_amendment(body: dict[str, Any], record_id: str, amendment_id: str):  # type: ignore[no-untyped-def]
+    """Take an amendment into the record: a new revision with its values, made on ``rev``
+    (409 when stale); the amendment stays, marked ``accepted``."""
+    return _decide_amendment(body, record_id, amendment_id, "accept")
+
+
+@blp.route("/registrations/<record_id>/amendments/<amendment_id>/file", methods=["POST"])
+@require_auth("teamleider")
+@blp.arguments(RevSchema)
+def file_amendment(body: dict[str, Any], record_id: str, amendment_id: str):  # type: ignore[no-untyped-def]
+    """Keep an amendment as a note only: the data stays; it is marked ``filed``."""
+    return _decide_amendment(body, record_id, amendment_id, "file")

@@ -52,10 +52,13 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/forms"): ALL,
     ("GET", "/api/devices"): ALL,  # a beheerder's all, anyone else's own
     ("POST", "/api/devices/{device_id}/revoke"): signed_in(404, 404, 404, 404, 200),
+    ("PATCH", "/api/devices/{device_id}"): signed_in(200, 404, 404, 404, 404),  # the owner
     ("GET", "/api/registrations"): READERS,
     ("GET", "/api/registrations/{record_id}"): TEAM_READERS,
     ("POST", "/api/registrations/{record_id}/review"): TEAM_LEADER,
     ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"): TEAM_LEADER,
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"): TEAM_LEADER,
+    ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"): TEAM_LEADER,
     ("POST", "/api/sync/push"): READERS,
     ("GET", "/api/sync/pull"): READERS,
     # someone else's bytes: the same 201 as a first upload, and the right that comes with it
@@ -104,6 +107,15 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api, admin: Api
     agent2.push(agent2.op(conflicted, {"street": "Markt"}, base_rev=1))
     [clash] = agent1.push(agent1.op(conflicted, {"street": "Plein"}, base_rev=1))
     spare = login(client, "agent1", "reservetelefoon")
+    leider = login(client, "leider1", "matrix wereld")
+    amended = {}
+    for decision in ("accept", "file"):
+        record_id = create(agent1, {**minor_accident(), "status": "submitted"})
+        assert leider.post(f"/api/registrations/{record_id}/review", json={
+            "decision": "approve", "comment": "", "rev": 1}).status_code == 200
+        [later] = agent1.push(agent1.op(record_id, {"narrative": "Aanvulling"}, base_rev=2))
+        amended[decision] = ({"record_id": record_id, "amendment_id": later["op_id"]},
+                             {"json": {"rev": later["rev"]}})
     wijk = admin.post("/api/areas", json=feature(box(-500, -900, 500, 100), "Centrum", "wijk",
                                                  "Centrum")).get_json()
     mistake = admin.post("/api/areas", json=feature(box(900, 900, 1200, 1200), "Vergissing",
@@ -116,6 +128,8 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api, admin: Api
         ("POST", "/api/auth/login"): ({}, {"json": {"username": "agent2", "password": PASSWORD,
                                                     "device_name": "matrix"}}),
         ("POST", "/api/devices/{device_id}/revoke"): ({"device_id": spare.device_id}, {}),
+        ("PATCH", "/api/devices/{device_id}"): (
+            {"device_id": agent2.device_id}, {"json": {"name": "Telefoon B"}}),
         ("GET", "/api/registrations/{record_id}"): ({"record_id": readable}, {}),
         ("POST", "/api/registrations/{record_id}/review"): (
             {"record_id": to_review}, {"json": {"decision": "approve", "comment": "",
@@ -123,6 +137,10 @@ def _world(client: FlaskClient, agent1: Api, agent2: Api, admin: Api
         ("POST", "/api/registrations/{record_id}/conflicts/{conflict_id}/resolve"): (
             {"record_id": conflicted, "conflict_id": clash["conflicts"][0]},
             {"json": {"value": "Markt", "rev": clash["rev"]}}),
+        ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/accept"):
+            amended["accept"],
+        ("POST", "/api/registrations/{record_id}/amendments/{amendment_id}/file"):
+            amended["file"],
         ("POST", "/api/sync/push"): ({}, {"json": {"ops": []}}),
         ("PUT", "/api/attachments/{sha256}"): (
             {"sha256": sha(loose)}, {"data": loose, "content_type": "image/jpeg"}),
