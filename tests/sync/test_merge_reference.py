@@ -89,14 +89,19 @@ def _comparable(result: tuple[str, Any]) -> Any:
     if isinstance(value, Record):
         return _record_view(value)
     outcome: Outcome = value
-    return (outcome.status, outcome.errors, outcome.amendment, outcome.status_change,
-            outcome.changes, outcome.conflicts,
+    return (outcome.status, outcome.errors, _amendment_bare(outcome.amendment),
+            outcome.status_change, outcome.changes, outcome.conflicts,
             None if outcome.record is None else _record_view(outcome.record))
+
+
+def _amendment_bare(amendment: dict[str, Any] | None) -> dict[str, Any] | None:
+    # A changed rule: an amendment now carries its status (open, accepted, filed).
+    return None if amendment is None else {k: v for k, v in amendment.items() if k != "status"}
 
 
 def _record_view(record: Record) -> Any:
     return (record.status, record.rev, _tombstones_bare(record.data), record.conflicts,
-            record.amendments, record.review)
+            [_amendment_bare(a) for a in record.amendments], record.review)
 
 
 def _run(fn: Any, *args: Any) -> tuple[str, Any]:
