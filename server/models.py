@@ -298,7 +298,17 @@ class AuditPending(db.Model):
     synced: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Area(db.Model):
+class RdBox:
+    """An RD New bounding box: the plain B-tree fallback where no spatial index exists
+    (of an area's shape, or of a notice's area or circle)."""
+
+    min_x: Mapped[float] = mapped_column(Float)
+    max_x: Mapped[float] = mapped_column(Float)
+    min_y: Mapped[float] = mapped_column(Float)
+    max_y: Mapped[float] = mapped_column(Float)
+
+
+class Area(RdBox, db.Model):
     """A team's wijk or an area of attention: GeoJSON in WGS84, RD New for distances."""
 
     __tablename__ = "areas"
@@ -311,11 +321,6 @@ class Area(db.Model):
     valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
     geometry_rd: Mapped[bytes] = mapped_column(LargeBinary)  # WKB, EPSG:28992
-    # RD New bounding box: the plain B-tree fallback where no spatial index exists
-    min_x: Mapped[float] = mapped_column(Float)
-    max_x: Mapped[float] = mapped_column(Float)
-    min_y: Mapped[float] = mapped_column(Float)
-    max_y: Mapped[float] = mapped_column(Float)
     rev: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -326,7 +331,7 @@ class Area(db.Model):
     )
 
 
-class Notice(db.Model):
+class Notice(RdBox, db.Model):
     """An area notice from a beheerder: on an area, or on a point with a radius."""
 
     __tablename__ = "notices"
@@ -343,11 +348,6 @@ class Notice(db.Model):
     send_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    # RD New bounding box of the area or the circle (fallback index, as for areas)
-    min_x: Mapped[float] = mapped_column(Float)
-    max_x: Mapped[float] = mapped_column(Float)
-    min_y: Mapped[float] = mapped_column(Float)
-    max_y: Mapped[float] = mapped_column(Float)
     rev: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,7 +12,7 @@ from server.errors import ApiError
 from server.extensions import db
 from server.geoinput import InputError
 from server.jsonbody import Blueprint
-from server.models import Notice, NoticeTeam, Team, utcnow
+from server.models import Notice, NoticeTeam, Team, aware, utcnow
 from server.notices import reach, store
 
 blp = Blueprint("notices", __name__, url_prefix="/api/notices", description="Mededelingen")
@@ -116,7 +116,6 @@ def end_notice(notice_id: int):  # type: ignore[no-untyped-def]
     """End a notice now (it stays listed, no longer valid)."""
     notice, _ = _get(current(), notice_id, for_update=True)
     now = utcnow()
-    from server.models import aware
 
     if aware(notice.valid_until) > now:
         columns: dict[str, Any] = {"valid_until": max(now, aware(notice.valid_from))}
