@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from server.extensions import json_dumps
+from server.files import create_once
 
 # The push services of Chrome/Edge/Android (FCM), Firefox, Safari/iOS and Windows (WNS).
 # ``*`` stands for exactly one DNS label, and only as the first label of an https origin.
@@ -130,11 +131,7 @@ def anchor_settings(value: str | None, instance_path: str) -> dict[str, Any]:
 
 def _instance_secret(instance_path: str) -> str:
     """A random secret kept in the instance folder, so restarts keep it."""
-    os.makedirs(instance_path, exist_ok=True)
     path = os.path.join(instance_path, "secret_key")
-    if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(os.urandom(32).hex())
+    create_once(path, os.urandom(32).hex().encode())
     with open(path) as handle:
         return handle.read().strip()

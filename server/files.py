@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 
 from flask import Flask
 from sqlalchemy.engine import make_url
@@ -47,3 +48,29 @@ def _chmod(app: Flask, path: str, wanted: int) -> None:
         os.chmod(path, wanted)
     except OSError as exc:  # not ours to change: say so, and keep serving
         app.logger.warning("cannot restrict %s to %o: %s", path, wanted, exc)
+
+
+def create_once(path: str, content: bytes) -> bool:
+    """Write ``content`` to ``path`` (0600) unless a file is there; False when it was.
+
+    Written whole under a temporary name and linked into place: a process starting at the
+    same moment never reads a half-written file, and the link fails if another process
+    made the file first (then theirs is the one every process reads).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if os.path.exists(path):
+        return False
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".new-")  # mkstemp: mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(tmp)

@@ -11,6 +11,8 @@ import os
 
 from flask import current_app
 
+from server.files import create_once
+
 KEY_FILE = "audit_key"
 
 
@@ -25,14 +27,7 @@ def audit_key() -> bytes:
 
 
 def _key_file(path: str) -> bytes:
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(os.urandom(32).hex())
+    create_once(path, os.urandom(32).hex().encode())
     with open(path) as handle:
         key = handle.read().strip()
     if not key:

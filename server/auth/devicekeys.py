@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 from dataclasses import dataclass
 
 import click
@@ -31,6 +30,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+
+from server.files import create_once
 
 KEY_FILE = "device_kek"
 _KID = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -121,17 +122,7 @@ def _instance_key(app: Flask, create: bool) -> tuple[str, bytes] | None:
     if create and not os.path.exists(path):
         kid = "i" + secrets.token_hex(4)  # random: two hosts' own keys never share an id
         line = f"{kid}:{base64.urlsafe_b64encode(os.urandom(32)).decode()}\n"
-        # Written whole under a temporary name, then linked: another process never reads
-        # a half-written key, and link fails if one made the key first (then theirs wins).
-        fd, tmp = tempfile.mkstemp(dir=app.instance_path)  # 0600
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(line)
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
+        create_once(path, line.encode())
     if not os.path.exists(path):
         return None
     with open(path) as handle:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import base64
 import os
-import tempfile
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask, current_app
 from py_vapid import Vapid
+
+from server.files import create_once
 
 INSTANCE_KEY_FILE = "vapid_private.pem"
 
@@ -90,23 +91,9 @@ def create_key_file(path: str) -> bool:
     Written to a temporary file and linked into place, so two processes starting at once
     end up with the same key, never a half-written file.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     if os.path.exists(path):
-        return False
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".vapid-")  # mkstemp: mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(private_pem(ec.generate_private_key(ec.SECP256R1())))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        os.unlink(tmp)
+        return False  # no key generated for nothing
+    return create_once(path, private_pem(ec.generate_private_key(ec.SECP256R1())))
 
 
 def key_file_path(app: Flask) -> str:

@@ -87,3 +87,20 @@ def test_existing_loose_instance_is_tightened_at_start(tmp_path: Any,
         os.umask(old)
         with app.app_context():
             db.engine.dispose()
+
+
+def test_processes_starting_at_once_share_one_secret(tmp_path: Any) -> None:
+    """Workers started together on a fresh instance folder: each reads the same whole
+    secret (a half-written one would be empty, a second one would log every user out of
+    the other worker)."""
+    import multiprocessing
+
+    from server.config import _instance_secret
+
+    for attempt in range(5):
+        folder = str(tmp_path / f"instance-{attempt}")
+        with multiprocessing.get_context("fork").Pool(8) as pool:
+            secrets = pool.map(_instance_secret, [folder] * 8)
+        assert len(set(secrets)) == 1 and len(secrets[0]) == 64
+        assert mode(os.path.join(folder, "secret_key")) == 0o600
+        assert os.listdir(folder) == ["secret_key"]  # no temporary file left behind
