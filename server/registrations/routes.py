@@ -79,6 +79,7 @@ def forms():  # type: ignore[no-untyped-def]
     config = current_app.config
     # What a client should respect before it sends (PROTOCOL.md §3).
     document["limits"] = {"max_ops_per_push": config["PUSH_MAX_OPS"],
+                          "max_push_bytes": config["PUSH_MAX_BYTES"],
                           "max_group_items": config["MAX_GROUP_ITEMS"],
                           "max_conflict_values": config["MAX_CONFLICT_VALUES"],
                           "max_record_bytes": config["MAX_RECORD_BYTES"]}

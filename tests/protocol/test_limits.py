@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -12,9 +16,28 @@ from tests.protocol.client import Device, new_id
 Devices = Callable[..., Device]
 
 
+def _send_early_answered(device: Device, payload: bytes) -> tuple[int, Any]:
+    """POST a push whose answer may come before the body is sent: the server refuses a
+    body over its cap unread and may close the connection while the client still writes."""
+    url = urllib.parse.urlsplit(device.base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.putrequest("POST", "/api/sync/push")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(len(payload)))
+    conn.putheader("Authorization", f"Bearer {device.token}")
+    conn.endheaders()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        conn.send(payload)  # the answer may already be on its way
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    conn.close()
+    return response.status, answer
+
+
 def _limits(forms: dict[str, Any]) -> dict[str, int]:
     limits = forms["limits"]
-    assert set(limits) >= {"max_ops_per_push", "max_group_items", "max_conflict_values",
+    assert set(limits) >= {"max_ops_per_push", "max_push_bytes", "max_group_items",
+                           "max_conflict_values",
                            "max_record_bytes"}
     return limits
 
@@ -87,3 +110,19 @@ def test_a_full_conflict_refuses_one_more_device_until_it_is_settled(
     assert settled.status == 200
     [again] = first.push(op)  # not remembered: the same op goes through now
     assert again["status"] in ("applied", "merged", "conflict")
+
+
+def test_a_push_over_the_advertised_bytes_is_413_and_applies_nothing(
+        devices: Devices, forms: dict[str, Any]) -> None:
+    phone = devices("agent1")
+    cap = _limits(forms)["max_push_bytes"]
+    kept, lost = new_id(), new_id()
+    body = {"schema_version": 1, "device_id": phone.device_id, "ops": [
+        phone.op(kept, {"street": "Oudegracht"}),
+        phone.op(lost, {"narrative": "x" * cap})]}
+    status, answer = _send_early_answered(phone, json.dumps(body).encode())
+    assert status == 413 and answer["error"] == "too_large"
+    assert {kept, lost}.isdisjoint(change["id"] for change in phone.pull())
+    # the same ops in smaller batches: the small one goes through
+    [result] = phone.push(body["ops"][0])
+    assert result["status"] == "applied"

@@ -13,6 +13,7 @@ import { lockMinutes, setLockMinutes } from '../ui/idle.js';
 
 function explain(entry, form) {
   if (entry.kind === 'amendment') return 'Bewaard als aanvulling: de registratie was al goedgekeurd. De teamleider ziet de aanvulling.';
+  if (entry.reason === 'too_large') return 'Niet verstuurd: deze wijziging is groter dan de server aanneemt. Maak de teksten korter en sla opnieuw op; de ingevulde waarden staan hierboven bewaard.';
   if (entry.reason === 'not_found') return 'Niet verwerkt: de registratie bestaat niet meer of is niet meer zichtbaar voor u.';
   const errs = entry.errors ? Object.entries(entry.errors).map(([k, v]) => `${labelOf(form, k)}: ${[].concat(v).join(', ')}`).join('; ') : 'ongeldige wijziging';
   return `Geweigerd: ${errs}. Open de registratie, pas haar aan en sla opnieuw op.`;

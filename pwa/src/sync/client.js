@@ -16,6 +16,9 @@ import { adopt } from './hlc.js';
 import { getClock, loadClock, setClock } from './outbox.js';
 
 export const PUSH_BATCH = 100;
+/** A push body stays well under the server's cap (8 MiB by default, `max_push_bytes` in
+ *  /api/forms): a batch is cut by bytes as well as by count. */
+export const PUSH_BODY_BYTES = 1024 * 1024;
 export const PULL_LIMIT = 200;
 export const MAX_DELAY_MS = 30_000;
 /** Probe cadence while the server is unreachable: quick at first, slower after a while. */
@@ -206,25 +209,56 @@ async function uploadPhotos(s) {
   }
 }
 
+/** What of an outbox op goes to the server. */
+function onWire(op) {
+  return { op_id: op.op_id, record_id: op.record_id, type: op.type, base_rev: op.base_rev, set: op.set, hlc: op.hlc };
+}
+
+/** The longest prefix of ``ops`` whose encoded body fits ``budget`` bytes (at least one). */
+export function fitByBytes(ops, budget) {
+  const encoder = new TextEncoder();
+  let size = 64; // the envelope
+  let count = 0;
+  for (const op of ops) {
+    size += encoder.encode(JSON.stringify(onWire(op))).length + 1;
+    if (count > 0 && size > budget) break;
+    count += 1;
+  }
+  return ops.slice(0, count);
+}
+
 async function pushAll(s) {
+  let limit = PUSH_BATCH;
   for (;;) {
     // Freeze the ops before they leave: from now on a new edit makes a new op. Read and
     // mark in one transaction, so an edit absorbed into an op just before is sent with it.
     const rows = await s.db.transaction('rw', s.db.outbox, async () => {
-      const batch = await s.db.outbox.orderBy('seq').limit(PUSH_BATCH).toArray();
+      const batch = await s.db.outbox.orderBy('seq').limit(limit).toArray();
       for (const row of batch) if (!row.sent) await s.db.outbox.update(row.seq, { sent: 1 });
       return batch;
     });
     if (!rows.length) return;
-    const ops = await decryptOps(s.key, rows);
-    const body = {
-      schema_version: 1,
-      device_id: s.deviceId,
-      ops: ops.map((op) => ({ op_id: op.op_id, record_id: op.record_id, type: op.type, base_rev: op.base_rev, set: op.set, hlc: op.hlc })),
-    };
-    const reply = await api('/sync/push', { method: 'POST', token: s.token, body, timeoutMs: 60000 });
+    const ops = fitByBytes(await decryptOps(s.key, rows), PUSH_BODY_BYTES);
+    const body = { schema_version: 1, device_id: s.deviceId, ops: ops.map(onWire) };
+    let reply;
+    try {
+      reply = await api('/sync/push', { method: 'POST', token: s.token, body, timeoutMs: 60000 });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 413) throw error;
+      if (ops.length > 1) {
+        // Too large for this server's cap: the same ops again in smaller batches.
+        limit = Math.max(1, Math.floor(ops.length / 2));
+        continue;
+      }
+      // One op alone is over the cap: it can never go through. Keep it with the refused
+      // changes (nothing is lost) and go on with the rest of the outbox.
+      reply = { hlc: null, results: [{
+        op_id: ops[0].op_id, record_id: ops[0].record_id, status: 'rejected', reason: 'too_large', rev: 0,
+        errors: { op: ['Deze wijziging is te groot om te versturen. Maak teksten korter en probeer opnieuw.'] },
+      }] };
+    }
     const { answered, reupload } = await storeResults(s, ops, reply.results);
-    await adoptClock(s, reply.hlc);
+    if (reply.hlc) await adoptClock(s, reply.hlc);
     if (reupload > 0) {
       // Upload the missing photos in the next round, then send the same ops again.
       again = true;
