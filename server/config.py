@@ -68,7 +68,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AUDIT_PENDING_PATH": os.environ.get("WIJKPOST_AUDIT_PENDING") or None,
         # SQLite: "full" fsyncs each read's audit event before the answer; "normal" makes
         # it as durable as the database's own commits (synchronous=NORMAL).
-        "AUDIT_PENDING_SYNC": os.environ.get("WIJKPOST_AUDIT_PENDING_SYNC", "full").lower(),
+        "AUDIT_PENDING_SYNC": os.environ.get("WIJKPOST_AUDIT_PENDING_SYNC", "normal").lower(),
         "AUDIT_CHAINER_THREAD": os.environ.get("WIJKPOST_AUDIT_CHAINER_THREAD", "1") == "1",
         "AUDIT_CHAIN_INTERVAL_S": float(os.environ.get("WIJKPOST_AUDIT_CHAIN_INTERVAL_S")
                                         or 0.5),
