@@ -92,7 +92,8 @@ export function briefingMap(container, geo, point) {
  * so that the circle fits. Returns a function that removes the map.
  */
 export function locationMap(container, location) {
-  const map = L.map(container, { zoomControl: true, attributionControl: true, scrollWheelZoom: false });
+  const map = L.map(container, { zoomControl: false, attributionControl: true, scrollWheelZoom: false });
+  L.control.zoom({ zoomInTitle: 'Inzoomen', zoomOutTitle: 'Uitzoomen' }).addTo(map);
   baseLayer().addTo(map);
   const at = [location.lat, location.lon];
   const icon = L.divIcon({ className: 'map-pin', iconSize: [28, 28], iconAnchor: [14, 28], html: '' });

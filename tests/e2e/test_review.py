@@ -9,18 +9,19 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import PIN, Server, serve
-from tests.e2e.field_checks import small_targets
+from tests.e2e.conftest import Server, serve
 from tests.e2e.forms_steps import Steps, fill_minor_accident, start_vor, submit
-from tests.e2e.helpers import (
-    PASSWORD,
-    Offline,
-    login,
-    record_id_of,
-    sync_now,
-    wait_synced,
+from tests.e2e.helpers import Offline, login, record_id_of, sync_now, wait_synced
+from tests.e2e.review_steps import (
+    ANOUK,
+    BRAM,
+    CARLA,
+    SLOW,
+    checked,
+    in_queue,
+    login_leader,
 )
-from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
+from tests.e2e.test_accessibility_and_steps import AXE
 
 
 @pytest.fixture(scope="module")
@@ -29,29 +30,8 @@ def server() -> Iterator[Server]:
     queues, searches and briefings."""
     yield from serve()
 
+
 COMMENT = "Het kenteken van partij 2 klopt niet, controleer het graag."
-# Whatever waits on a server round trip or a sync round gets this long: under load (a
-# shared 2-core machine) a page may take well over Playwright's default five seconds.
-SLOW = 20_000
-ANOUK, BRAM, CARLA = "Agent Anouk de Vries", "Agent Bram Jansen", "Teamleider Carla Smit"
-
-
-def login_leader(page: Page, username: str = "leider1") -> None:
-    """A team leader's first login ends on the review queue, not on an officer's list."""
-    page.goto("/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
-    page.get_by_label("Herhaal de pincode").fill(PIN)
-    page.get_by_role("button", name="Pincode instellen").click()
-    expect(page.get_by_role("heading", name="Te beoordelen")).to_be_visible(timeout=SLOW)
-
-
-def checked(page: Page, screen: str) -> None:
-    """No serious axe finding and no control under 44 x 44 px at 360 px width."""
-    assert serious_violations(page) == [], screen
-    assert small_targets(page) == [], screen
 
 
 def edit(page: Page, label: str, value: str, was: str | None = None) -> None:
@@ -62,22 +42,6 @@ def edit(page: Page, label: str, value: str, was: str | None = None) -> None:
         expect(field).to_have_value(was, timeout=SLOW)
     field.fill(value)
     field.blur()
-
-
-def in_queue(leader: Page, street: str) -> Locator:
-    """The queue's row for ``street``. The device that submitted it may still be pushing
-    (its sync bar can read "alles verstuurd" just before the round starts), so the queue
-    is refreshed until the row is there."""
-    leader.goto("/#/")
-    row = leader.locator(".records li", has_text=street)
-    for _ in range(8):
-        try:
-            expect(row).to_have_count(1, timeout=2500)
-            return row
-        except AssertionError:
-            leader.get_by_role("button", name="Vernieuwen").click()
-    expect(row).to_have_count(1, timeout=SLOW)
-    return row
 
 
 def open_in_queue(leader: Page, street: str) -> None:

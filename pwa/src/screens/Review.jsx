@@ -6,7 +6,7 @@ import { ApiError, api } from '../api.js';
 import { currentForm } from '../forms/labels.js';
 import { loadRecords } from '../store/records.js';
 import { Flash } from './parts.jsx';
-import { STATUS_LABELS, TYPE_LABELS, TYPE_SHORT, describeRecord, formatDateTime, plural } from '../ui/format.js';
+import { STATUS_LABELS, TYPE_LABELS, TYPE_SHORT, describeRecord, formatDateTime, formatMoment, plural } from '../ui/format.js';
 import { AmendmentsSection } from './review/Amendments.jsx';
 import { ExportPanel } from './review/Export.jsx';
 import { forgetCached, me, namesIn, problemText, sessionCache, submittedAt, token, waitingFor } from './review/common.js';
@@ -236,11 +236,13 @@ export function ReviewQueueScreen() {
           <label for="queue-from">Aangemaakt vanaf</label>
           <input id="queue-from" type="date" value={filters.from} max={filters.to || undefined}
             onChange={(e) => set('from', e.currentTarget.value)} aria-describedby={badRange ? 'queue-range-error' : undefined} />
+          {filters.from && <p class="date-nl">{formatMoment('date', filters.from)}</p>}
         </div>
         <div class="field">
           <label for="queue-to">Aangemaakt tot en met</label>
           <input id="queue-to" type="date" value={filters.to} min={filters.from || undefined}
             onChange={(e) => set('to', e.currentTarget.value)} aria-describedby={badRange ? 'queue-range-error' : undefined} />
+          {filters.to && <p class="date-nl">{formatMoment('date', filters.to)}</p>}
         </div>
         <div class="field checkbox-field">
           <label class="option">
@@ -274,24 +276,27 @@ export function ReviewQueueScreen() {
 
 const KIND_LABELS = {
   op: 'wijziging', edit: 'wijziging', create: 'aangemaakt', review: 'beoordeling', resolve: 'conflict opgelost',
-  amendment_accept: 'aanvulling overgenomen', amendment_file: 'aanvulling als notitie bewaard',
+  amendment: 'aanvulling ontvangen, niet in de registratie', amendment_accept: 'aanvulling overgenomen',
+  amendment_file: 'aanvulling als notitie bewaard',
 };
 
 /**
  * Revisions as one line per changed field (an item's fields each on their own line): who
- * (display name), when, on which device, old → new. A revision that changed no field (an
+ * (display name), when, on which device, old → new. An amendment that came in is shown
+ * as a proposal (the record kept its value); a revision that changed no field (an
  * amendment kept as a note) gets one line saying what happened. Newest first.
  */
 function historyLines(history) {
   const state = {};
   const lines = [];
   for (const h of history || []) {
-    const entries = expandSet(h.set);
+    const proposal = h.kind === 'amendment';
+    const entries = expandSet(h.set).filter(([key, value]) => !(key === 'comment' && !value));
     const who = { rev: h.rev, author: h.author_name || h.author, at: h.at, device: h.device_name || (h.device ? 'onbekend apparaat' : ''), kind: h.kind };
     if (!entries.length) lines.push({ ...who, key: `${h.rev}:-`, field: null });
     for (const [key, value] of entries) {
-      lines.push({ ...who, key: `${h.rev}:${key}`, field: key, old: state[key], value });
-      state[key] = value;
+      lines.push({ ...who, key: `${h.rev}:${key}`, field: key, old: proposal ? undefined : state[key], value, proposal });
+      if (!proposal) state[key] = value;
     }
   }
   return lines.reverse();
@@ -307,6 +312,7 @@ function HistoryLine({ line, form, data }) {
         <div class="diff">
           {removed ? <span>verwijderd</span> : (
             <>
+              {line.proposal && <span class="muted">voorgesteld: </span>}
               {line.old !== undefined && <><del><KeyValue form={form} fieldKey={line.field} value={line.old} /></del> → </>}
               <ins><KeyValue form={form} fieldKey={line.field} value={line.value} /></ins>
             </>

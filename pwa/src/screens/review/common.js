@@ -28,6 +28,7 @@ export function problemText(error) {
 /** "3 uur", "2 dagen": how long a registration has been waiting. */
 export function waitingFor(iso, now = Date.now()) {
   const minutes = Math.max(0, Math.round((now - parseTime(iso)) / 60000));
+  if (minutes < 1) return 'minder dan een minuut';
   if (minutes < 60) return plural(minutes, 'minuut', 'minuten');
   const hours = Math.round(minutes / 60);
   if (hours < 48) return `${hours} uur`;
