@@ -112,6 +112,14 @@ def test_queue_order_paging_filters_and_export(new_context, live_server: Server,
     expect(rows.first).to_contain_text("Twistplein Zuid")
     leader.get_by_role("button", name="Filters wissen").click()
     expect(rows).to_have_count(25, timeout=SLOW)
+    # The search looks in the narrative, street and place, on the server.
+    leader.get_by_role("searchbox", name="Zoeken in verhaal, straat en plaats").fill("bewoner")
+    leader.get_by_role("button", name="Zoeken", exact=True).click()
+    expect(rows).to_have_count(2, timeout=SLOW)
+    expect(rows.first).to_contain_text("Inbraakweg")
+    leader.get_by_role("button", name="Filters wissen").click()
+    expect(rows).to_have_count(25, timeout=SLOW)
+    expect(leader.get_by_role("searchbox")).to_have_value("")
 
     # A filter survives opening a registration and coming back, by link and by "back".
     _filters(leader)

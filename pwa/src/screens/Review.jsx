@@ -356,7 +356,11 @@ export function ReviewDetailScreen({ id }) {
   const submitted = record.status === 'submitted';
   const author = record.created_by_name || record.created_by;
   const since = submittedAt(record);
-  const fields = form ? form.fields : Object.keys(record.data || {}).map((name) => ({ name, label: name, kind: 'text' }));
+  // Every value is shown: fields of the current form first, then any the form no longer
+  // (or not yet) has, under their own name.
+  const known = new Set(form ? form.fields.map((f) => f.name) : []);
+  const fields = [...(form ? form.fields : []),
+    ...Object.keys(record.data || {}).filter((name) => !known.has(name)).map((name) => ({ name, label: name, kind: 'text' }))];
 
   const decide = async () => {
     if (decision === 'return' && !comment.trim()) {
