@@ -71,7 +71,7 @@ function useOfficers(version) {
     return () => { live = false; };
   }, []);
   useEffect(() => setList([...officerNames()]), [version]);
-  return list.sort((a, b) => a[1].localeCompare(b[1], 'nl'));
+  return [...list].sort((a, b) => a[1].localeCompare(b[1], 'nl'));
 }
 
 // Areas the leader may see (their team's and those of no team), for the area filter.

@@ -1,7 +1,7 @@
 // Changes an officer sent after approval (amendments): listed apart from the record, each
 // with the choice to take it into the record or to keep it as a note only, after a
 // confirmation step. Decisions are made on the record's rev (409 when it changed).
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../../api.js';
 import { formatDateTime } from '../../ui/format.js';
 import { problemText, token } from './common.js';
@@ -31,6 +31,7 @@ function Amendment({ record, form, amendment, nameOf, onDecided, reload }) {
   const status = amendment.status || 'open';
   const entries = expandSet(amendment.set);
   const titleId = `amendment-${amendment.id}-title`;
+  const titleRef = useRef(null);
 
   const decide = async () => {
     setBusy(true);
@@ -41,6 +42,8 @@ function Amendment({ record, form, amendment, nameOf, onDecided, reload }) {
       });
       onDecided(next, CONFIRM[asking].done);
       setAsking(null);
+      // The buttons are gone: keep the focus on this amendment, not at the top of the page.
+      setTimeout(() => titleRef.current && titleRef.current.focus(), 0);
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
         setError('De registratie is intussen gewijzigd. Bekijk de nieuwe versie en beslis opnieuw.');
@@ -53,7 +56,7 @@ function Amendment({ record, form, amendment, nameOf, onDecided, reload }) {
 
   return (
     <li class={`amendment amendment-${status}`} aria-labelledby={titleId}>
-      <h3 id={titleId} class="amendment-title">
+      <h3 id={titleId} class="amendment-title" tabIndex={-1} ref={titleRef}>
         Aanvulling van {amendment.author_name || nameOf(amendment.author)}
         {' '}<span class={`badge amendment-status ${status}`}>{STATUS[status] || status}</span>
       </h3>
