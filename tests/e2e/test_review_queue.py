@@ -153,3 +153,8 @@ def test_queue_order_paging_filters_and_export(new_context, live_server: Server,
     assert {r["Status"] for r in table} == {"Ingediend"}
     expect(leader.locator(".export-status")).to_contain_text("2 registraties", timeout=SLOW)
     checked(leader, "queue after export")
+    # BRON holds accidents only: with the list on PDO the app says so, in Dutch.
+    leader.get_by_label("Bestandsformaat").select_option(value="bron")
+    leader.get_by_role("button", name="Exporteren").click()
+    expect(leader.locator(".export-panel").get_by_role("alert")).to_contain_text(
+        "BRON bevat alleen verkeersongevallen")
