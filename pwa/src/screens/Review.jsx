@@ -13,7 +13,6 @@ import { forgetCached, me, namesIn, problemText, sessionCache, submittedAt, toke
 import { DEFAULT_FILTERS, activeCount, filtersFromHash, keepFilters, listParams, queueHash } from './review/filters.js';
 import { KeyValue, ValueView, currentValue, expandSet, fieldOf, keyLabel } from './review/values.jsx';
 
-
 const PAGE = 25;
 
 function openConflicts(record) {
