@@ -5,6 +5,7 @@ import { loadForms } from './forms/definitions.js';
 import { canRegister, canReview } from './roles.js';
 import { BriefingScreen } from './screens/Briefing.jsx';
 import { BeheerScreen } from './screens/Beheer.jsx';
+import { SubstitutesScreen } from './screens/beheer/Substitutes.jsx';
 import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
 import { ListScreen, NewScreen } from './screens/List.jsx';
 import { RecordScreen, flushOpenForm } from './screens/Record.jsx';
@@ -57,6 +58,7 @@ function route(hash) {
   if (parts[0] === 'review' && parts[1]) return { name: 'review', id: parts[1] };
   if (parts[0] === 'briefing') return { name: 'briefing' };
   if (parts[0] === 'login') return { name: 'login' };
+  if (parts[0] === 'beheer' && parts[1] === 'vervangers') return { name: 'substitutes' };
   return { name: 'list' };
 }
 
@@ -102,7 +104,7 @@ export function App() {
     return (
       <div class="shell">
         <header class="topbar"><a href="#/" class="brand">Wijkpost</a></header>
-        <BeheerScreen user={state.user} />
+        {route(hash).name === 'substitutes' ? <SubstitutesScreen /> : <BeheerScreen user={state.user} />}
       </div>
     );
   }

@@ -86,3 +86,20 @@ export function briefingMap(container, geo, point) {
     remove() { map.remove(); },
   };
 }
+
+/**
+ * A registration's place for the team leader: a fixed pin and the accuracy circle, zoomed
+ * so that the circle fits. Returns a function that removes the map.
+ */
+export function locationMap(container, location) {
+  const map = L.map(container, { zoomControl: false, attributionControl: true, scrollWheelZoom: false });
+  L.control.zoom({ zoomInTitle: 'Inzoomen', zoomOutTitle: 'Uitzoomen' }).addTo(map);
+  baseLayer().addTo(map);
+  const at = [location.lat, location.lon];
+  const icon = L.divIcon({ className: 'map-pin', iconSize: [28, 28], iconAnchor: [14, 28], html: '' });
+  L.marker(at, { keyboard: false, interactive: false, icon }).addTo(map);
+  L.circle(at, { radius: location.accuracy || 0, weight: 1, className: 'accuracy-circle' }).addTo(map);
+  if (location.accuracy > 0) map.fitBounds(L.latLng(at).toBounds(2 * location.accuracy), { maxZoom: 18, padding: [24, 24] });
+  else map.setView(at, 18);
+  return () => map.remove();
+}

@@ -16,6 +16,7 @@ export function BeheerScreen({ user }) {
         Hier beheert u ook de gebieden en de gebiedsberichten.</p>
       <p class="note">Registraties (VOR, PDO, GTPA) zijn alleen voor agenten en teamleiders
         van het team. Beheerders zien ze niet en maken ze niet aan.</p>
+      <p><a class="block-link" href="#/beheer/vervangers">Vervangend beoordelaars per team</a></p>
       <AreasSection {...areas} />
       <NoticesSection areas={areas.areas} />
       <button type="button" class="secondary" onClick={() => logout()}>Uitloggen</button>

@@ -1,40 +1,26 @@
 // The team leader's work: the review queue, a registration's detail for review, the decision
-// (approve / return with a comment) and settling a conflict. Online screens: they read the
-// API directly and keep nothing on the device.
+// (approve / return with a comment), amendments after approval and settling a conflict.
+// Online screens: they read the API directly and keep nothing on the device.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
-import { currentForm, fieldFor, labelOf } from '../forms/labels.js';
-import { active } from '../store/session.js';
+import { currentForm } from '../forms/labels.js';
+import { loadRecords } from '../store/records.js';
 import { Flash } from './parts.jsx';
-import { TYPE_LABELS, TYPE_SHORT, describeRecord, displayValue, formatDateTime, parseTime, plural } from '../ui/format.js';
+import { STATUS_LABELS, TYPE_LABELS, TYPE_SHORT, describeRecord, formatDateTime, formatMoment, plural } from '../ui/format.js';
+import { AmendmentsSection } from './review/Amendments.jsx';
+import { ExportPanel } from './review/Export.jsx';
+import { forgetCached, me, namesIn, problemText, sessionCache, submittedAt, token, waitingFor } from './review/common.js';
+import { DEFAULT_FILTERS, activeCount, filtersFromHash, keepFilters, listParams, queueHash } from './review/filters.js';
+import { KeyValue, ValueView, currentValue, expandSet, fieldOf, keyLabel } from './review/values.jsx';
 
 const PAGE = 25;
 
-function token() {
-  const s = active();
-  return s ? s.token : null;
-}
-
-function me() {
-  const s = active();
-  return s && s.user ? s.user.username : null;
-}
-
-function problemText(error) {
-  return error instanceof ApiError ? error.message : 'Geen verbinding met de server. Probeer het opnieuw.';
-}
-
-/** "3 uur", "2 dagen": how long a registration has been waiting. */
-export function waitingFor(iso, now = Date.now()) {
-  const minutes = Math.max(0, Math.round((now - parseTime(iso)) / 60000));
-  if (minutes < 60) return plural(minutes, 'minuut', 'minuten');
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} uur`;
-  return plural(Math.round(hours / 24), 'dag', 'dagen');
-}
-
 function openConflicts(record) {
   return (record.conflicts || []).filter((c) => c.status !== 'resolved');
+}
+
+function openAmendments(record) {
+  return (record.amendments || []).filter((a) => (a.status || 'open') === 'open');
 }
 
 /** The moment an HLC stamp (`ms-counter-device`) stands for. */
@@ -46,7 +32,7 @@ function hlcTime(hlc) {
 export function ReviewTabs({ current }) {
   return (
     <nav class="tabs" aria-label="Werk van de teamleider">
-      <a href="#/" aria-current={current === 'queue' ? 'page' : undefined}>Te beoordelen</a>
+      <a href={queueHash()} aria-current={current === 'queue' ? 'page' : undefined}>Te beoordelen</a>
       <a href="#/mijn" aria-current={current === 'mine' ? 'page' : undefined}>Mijn registraties</a>
       <a href="#/team" aria-current={current === 'team' ? 'page' : undefined}>Team</a>
     </nav>
@@ -55,165 +41,285 @@ export function ReviewTabs({ current }) {
 
 // ---------------------------------------------------------------- queue
 
+// The officers to filter on: everyone whose registration the queue showed this session
+// (with the display name the list gives) and the authors of the team's registrations on
+// this device (pulled; names only where the queue gave one). No endpoint lists a team's
+// members to a teamleider.
+const officerNames = () => sessionCache('officers', () => new Map());
+
+function noteOfficers(items) {
+  const officers = officerNames();
+  let added = false;
+  for (const r of items) {
+    if (!r.created_by) continue;
+    const name = r.created_by_name || r.created_by;
+    if (officers.get(r.created_by) !== name) { officers.set(r.created_by, name); added = true; }
+  }
+  return added;
+}
+
+function useOfficers(version) {
+  const [list, setList] = useState(() => [...officerNames()]);
+  useEffect(() => {
+    let live = true;
+    sessionCache('localAuthors', () => loadRecords().then((records) => {
+      const officers = officerNames();
+      for (const r of records) if (r.created_by && !officers.has(r.created_by)) officers.set(r.created_by, r.created_by);
+    }).catch(() => {})).then(() => live && setList([...officerNames()]));
+    return () => { live = false; };
+  }, []);
+  useEffect(() => setList([...officerNames()]), [version]);
+  return [...list].sort((a, b) => a[1].localeCompare(b[1], 'nl'));
+}
+
+// Areas the leader may see (their team's and those of no team), for the area filter.
+function useAreaChoices() {
+  const [areas, setAreas] = useState([]);
+  useEffect(() => {
+    let live = true;
+    sessionCache('areas', () => api('/areas', { token: token() })
+      .then((body) => (body.features || []).filter((a) => !a.properties.valid_until || Date.parse(a.properties.valid_until) > Date.now()))
+      .catch(() => { forgetCached('areas'); return []; }))
+      .then((list) => live && setAreas(list));
+    return () => { live = false; };
+  }, []);
+  return areas;
+}
+
+const AREA_KIND = { wijk: 'wijk', attention: 'aandachtsgebied' };
+const QUEUE_STATUSES = ['submitted', 'returned', 'approved', 'withdrawn'];
+
+function countText(n) {
+  if (n === 0) return 'Er wacht niets op beoordeling.';
+  return `${n} ${n === 1 ? 'wacht' : 'wachten'} op beoordeling`;
+}
+
+function QueueRow({ r }) {
+  const { what, where, when } = describeRecord(r, currentForm(r.type));
+  const conflicts = openConflicts(r).length;
+  const amendments = openAmendments(r).length;
+  const since = r.submitted_at || r.updated_at;
+  return (
+    <li>
+      <a href={`#/review/${r.id}`} class="record-link">
+        <span class="type">{TYPE_SHORT[r.type] || r.type}{what ? ` · ${what}` : ''}</span>
+        <span class="summary">{where || 'Geen adres'}</span>
+        <span class="muted small">{when || 'Geen tijdstip'} · door {r.created_by_name || r.created_by}</span>
+        <span class="small waiting">{r.status === 'submitted' ? `wacht ${waitingFor(since)}` : `${STATUS_LABELS[r.status] || r.status} · ingediend ${formatDateTime(since)}`}</span>
+        {(conflicts > 0 || amendments > 0) && (
+          <span class="badges">
+            {conflicts > 0 && <span class="badge conflict">{conflicts === 1 ? 'Conflict' : `${conflicts} conflicten`}</span>}
+            {amendments > 0 && <span class="badge amendment">{amendments === 1 ? 'Aanvulling' : `${amendments} aanvullingen`}</span>}
+          </span>
+        )}
+      </a>
+    </li>
+  );
+}
+
 export function ReviewQueueScreen() {
-  const [type, setType] = useState('');
-  const [withConflict, setWithConflict] = useState(false);
+  const [filters, setFilters] = useState(() => filtersFromHash(location.hash));
+  const [search, setSearch] = useState(filters.q);
+  const [panelOpen, setPanelOpen] = useState(() => activeCount(filters) > 0);
   const [items, setItems] = useState(null);
   const [cursor, setCursor] = useState(null);
+  const [waiting, setWaiting] = useState(null);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
+  const [areaRefused, setAreaRefused] = useState(false);
+  const [seen, setSeen] = useState(0);
   const generation = useRef(0);
+  const officerList = useOfficers(seen);
+  const areas = useAreaChoices();
+  const badRange = filters.from && filters.to && filters.from > filters.to;
 
   const load = async (from) => {
     const mine = ++generation.current;
     setBusy(true);
     setProblem(null);
-    const q = new URLSearchParams({ status: 'submitted', limit: String(PAGE) });
-    if (type) q.set('type', type);
-    if (withConflict) q.set('conflicts', 'true');
+    const q = listParams(filters);
+    q.set('limit', String(PAGE));
     if (from) q.set('cursor', from);
     try {
       const page = await api(`/registrations?${q}`, { token: token() });
       if (mine !== generation.current) return;
+      if (noteOfficers(page.items)) setSeen((n) => n + 1);
       setItems((old) => [...(from && old ? old : []), ...page.items]);
       setCursor(page.more ? page.cursor : null);
+      setWaiting(page.waiting_count);
     } catch (error) {
-      if (mine === generation.current) setProblem(problemText(error));
+      if (mine !== generation.current) return;
+      if (error instanceof ApiError && error.status === 422 && filters.area && JSON.stringify(error.errors || {}).includes('area')) {
+        // This server does not filter on areas yet: drop the filter and say so.
+        setAreaRefused(true);
+        setFilters((f) => ({ ...f, area: '' }));
+        return;
+      }
+      setProblem(problemText(error));
     } finally {
       if (mine === generation.current) setBusy(false);
     }
   };
-  useEffect(() => { setItems(null); load(null); }, [type, withConflict]);
+  useEffect(() => {
+    keepFilters(filters);
+    setItems(null);
+    setCursor(null);
+    if (badRange) { generation.current += 1; setBusy(false); return; }
+    load(null);
+  }, [JSON.stringify(filters)]);
 
-  // Oldest waiting first among what is loaded.
-  const shown = items ? [...items].sort((a, b) => parseTime(a.updated_at) - parseTime(b.updated_at)) : [];
+  const set = (key, value) => setFilters((f) => ({ ...f, [key]: value }));
+  const count = activeCount(filters);
+  const showAreas = areas.length > 0 && !areaRefused;
+  const officerKnown = !filters.officer || officerList.some(([u]) => u === filters.officer);
+
   return (
     <main id="main" tabIndex={-1}>
       <Flash />
       <h1>Te beoordelen</h1>
       <ReviewTabs current="queue" />
-      <div class="filters">
+      <div class="queue-head">
+        <p class="queue-count" aria-live="polite" data-testid="queue-count">
+          {waiting === null ? '' : countText(waiting)}
+        </p>
+        <button type="button" class="secondary small" disabled={busy || badRange} onClick={() => { setItems(null); setCursor(null); load(null); }}>Vernieuwen</button>
+      </div>
+      <form class="search-row" role="search" onSubmit={(e) => { e.preventDefault(); set('q', search.trim()); }}>
+        <label for="queue-search" class="sr-only">Zoeken in verhaal, straat en plaats</label>
+        <input id="queue-search" type="search" value={search} placeholder="Zoeken in verhaal, straat, plaats"
+          onInput={(e) => setSearch(e.currentTarget.value)} />
+        <button type="submit" class="secondary">Zoeken</button>
+      </form>
+      <div class="filter-bar">
+        <button type="button" class="secondary" aria-expanded={panelOpen ? 'true' : 'false'} aria-controls="queue-filters"
+          onClick={() => setPanelOpen(!panelOpen)}>
+          {panelOpen ? 'Filters verbergen' : 'Filters tonen'}{count ? ` (${count} actief)` : ''}
+        </button>
+        {(count > 0 || filters.q) && (
+          <button type="button" class="secondary" onClick={() => { setSearch(''); setFilters({ ...DEFAULT_FILTERS }); }}>Filters wissen</button>
+        )}
+      </div>
+      <div id="queue-filters" class="filters queue-filters" hidden={!panelOpen}>
         <div class="field">
           <label for="queue-type">Soort</label>
-          <select id="queue-type" onChange={(e) => setType(e.currentTarget.value)}>
+          <select id="queue-type" onChange={(e) => set('type', e.currentTarget.value)}>
             <option value="">Alle soorten</option>
-            {Object.entries(TYPE_SHORT).map(([code, label]) => <option key={code} value={code} selected={type === code}>{label}</option>)}
+            {Object.entries(TYPE_SHORT).map(([code, label]) => <option key={code} value={code} selected={filters.type === code}>{label}</option>)}
           </select>
+        </div>
+        <div class="field">
+          <label for="queue-status">Status</label>
+          <select id="queue-status" onChange={(e) => set('status', e.currentTarget.value)}>
+            {QUEUE_STATUSES.map((code) => <option key={code} value={code} selected={filters.status === code}>{STATUS_LABELS[code]}</option>)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="queue-officer">Agent</label>
+          <select id="queue-officer" onChange={(e) => set('officer', e.currentTarget.value)}>
+            <option value="">Alle agenten</option>
+            {officerList.map(([username, name]) => <option key={username} value={username} selected={filters.officer === username}>{name}</option>)}
+            {!officerKnown && <option value={filters.officer} selected>{filters.officer}</option>}
+          </select>
+        </div>
+        {showAreas && (
+          <div class="field">
+            <label for="queue-area">Gebied</label>
+            <select id="queue-area" onChange={(e) => set('area', e.currentTarget.value)}>
+              <option value="">Alle gebieden</option>
+              {areas.map((a) => <option key={a.id} value={String(a.id)} selected={filters.area === String(a.id)}>{a.properties.name} ({AREA_KIND[a.properties.kind] || a.properties.kind})</option>)}
+            </select>
+          </div>
+        )}
+        <div class="field">
+          <label for="queue-from">Aangemaakt vanaf</label>
+          <input id="queue-from" type="date" value={filters.from} max={filters.to || undefined}
+            onChange={(e) => set('from', e.currentTarget.value)} aria-describedby={badRange ? 'queue-range-error' : undefined} />
+          {filters.from && <p class="date-nl">{formatMoment('date', filters.from)}</p>}
+        </div>
+        <div class="field">
+          <label for="queue-to">Aangemaakt tot en met</label>
+          <input id="queue-to" type="date" value={filters.to} min={filters.from || undefined}
+            onChange={(e) => set('to', e.currentTarget.value)} aria-describedby={badRange ? 'queue-range-error' : undefined} />
+          {filters.to && <p class="date-nl">{formatMoment('date', filters.to)}</p>}
         </div>
         <div class="field checkbox-field">
           <label class="option">
-            <input type="checkbox" checked={withConflict} onChange={(e) => setWithConflict(e.currentTarget.checked)} />
-            {' '}Alleen met conflict
+            <input type="checkbox" checked={filters.conflicts} onChange={(e) => set('conflicts', e.currentTarget.checked)} />
+            {' '}Alleen met open conflict
           </label>
         </div>
       </div>
+      {badRange && <p id="queue-range-error" class="error-text" role="alert">De einddatum ligt voor de begindatum.</p>}
+      {areaRefused && <p class="warning" role="status">Filteren op gebied kan deze server nog niet; het filter is weggelaten.</p>}
       {problem && <p class="error-text" role="alert">{problem} <button type="button" class="secondary small" onClick={() => load(null)}>Opnieuw</button></p>}
-      {items === null ? (!problem && <p>Laden…</p>) : (
+      {items === null ? (!problem && !badRange && <p>Laden…</p>) : (
         <>
-          <p class="queue-count" aria-live="polite" data-testid="queue-count">
-            {items.length === 0 ? 'Er wacht niets op beoordeling.'
-              : `${plural(items.length, 'registratie', 'registraties')}${cursor ? ' of meer' : ''} ${items.length === 1 && !cursor ? 'wacht' : 'wachten'} op beoordeling`}
-          </p>
-          <ul class="records" aria-label="Te beoordelen registraties">
-            {shown.map((r) => {
-              const { what, where, when } = describeRecord(r, currentForm(r.type));
-              const conflicts = openConflicts(r).length;
-              return (
-                <li key={r.id}>
-                  <a href={`#/review/${r.id}`} class="record-link">
-                    <span class="type">{TYPE_SHORT[r.type] || r.type}{what ? ` · ${what}` : ''}</span>
-                    <span class="summary">{where || 'Geen adres'}</span>
-                    <span class="muted small">{when} · door {r.created_by} · wacht {waitingFor(r.updated_at)}</span>
-                    {conflicts > 0 && <span class="badges"><span class="badge conflict">{conflicts === 1 ? 'Conflict' : `${conflicts} conflicten`}</span></span>}
-                  </a>
-                </li>
-              );
-            })}
+          {(count > 0 || filters.q) && (
+            <p class="muted small" data-testid="queue-shown">
+              {items.length === 0 ? 'Geen registraties met dit filter.' : `Met dit filter: ${plural(items.length, 'registratie', 'registraties')}${cursor ? ' en meer' : ''}.`}
+            </p>
+          )}
+          <ul class="records" aria-label="Te beoordelen registraties" aria-busy={busy ? 'true' : 'false'}>
+            {items.map((r) => <QueueRow key={r.id} r={r} />)}
           </ul>
-          {cursor && <button type="button" class="secondary" disabled={busy} onClick={() => load(cursor)}>{busy ? 'Laden…' : 'Meer laden'}</button>}
+          {cursor && <button type="button" class="secondary more" disabled={busy} onClick={() => load(cursor)}>{busy ? 'Laden…' : 'Meer laden'}</button>}
         </>
       )}
+      <ExportPanel filters={filters} />
     </main>
   );
 }
 
-// ---------------------------------------------------------------- values
+// ---------------------------------------------------------------- detail + decision
 
-function PhotoView({ photo, label }) {
-  const [url, setUrl] = useState(null);
-  const [failed, setFailed] = useState(false);
-  const [big, setBig] = useState(false);
-  useEffect(() => {
-    let live = true;
-    let made = null;
-    fetch(`/api/attachments/${photo.sha256}`, { headers: { Authorization: `Bearer ${token()}` }, cache: 'no-store' })
-      .then((r) => { if (!r.ok) throw new Error(String(r.status)); return r.blob(); })
-      .then((b) => { made = URL.createObjectURL(b); if (live) setUrl(made); })
-      .catch(() => live && setFailed(true));
-    return () => { live = false; if (made) URL.revokeObjectURL(made); };
-  }, [photo.sha256]);
-  if (failed) return <span class="thumb missing">Foto niet beschikbaar</span>;
-  if (!url) return <span class="thumb loading">Foto laden…</span>;
-  return (
-    <>
-      <button type="button" class="thumb-button" onClick={() => setBig(true)} aria-label={`${label} vergroten`}>
-        <img class="thumb" src={url} alt={label} />
-      </button>
-      {big && (
-        <div class="photo-large" role="dialog" aria-modal="true" aria-label={label}>
-          <img src={url} alt={label} />
-          <button type="button" onClick={() => setBig(false)}>Sluiten</button>
-        </div>
-      )}
-    </>
-  );
-}
+const KIND_LABELS = {
+  op: 'wijziging', edit: 'wijziging', create: 'aangemaakt', review: 'beoordeling', resolve: 'conflict opgelost',
+  amendment: 'aanvulling ontvangen, niet in de registratie', amendment_accept: 'aanvulling overgenomen',
+  amendment_file: 'aanvulling als notitie bewaard',
+};
 
-/** A value as the reader reads it: code lists in Dutch, groups item by item, photos shown. */
-export function ValueView({ field, value }) {
-  if (!field) return <>{value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value)}</>;
-  if (field.kind === 'photo' && value && value.sha256) return <PhotoView photo={value} label={field.label} />;
-  if (field.kind === 'group') {
-    const list = Array.isArray(value) ? value.filter((i) => i && !i.removed) : value && typeof value === 'object' && !value.id ? [] : value ? [value] : [];
-    if (!list.length) return <>—</>;
-    return (
-      <ol class="group-items">
-        {list.map((item, n) => (
-          <li key={item.id || n}>
-            <dl class="fields">
-              {(field.fields || []).filter((f) => item[f.name] !== undefined && item[f.name] !== null && item[f.name] !== '').map((f) => (
-                <div key={f.name}><dt>{f.label}</dt><dd><ValueView field={f} value={item[f.name]} /></dd></div>
-              ))}
-            </dl>
-          </li>
-        ))}
-      </ol>
-    );
-  }
-  return <>{displayValue(field, value)}</>;
-}
-
-function KeyValue({ form, fieldKey, value }) {
-  const field = form ? fieldFor(form, fieldKey) : null;
-  return <ValueView field={field} value={value} />;
-}
-
-/** Revisions as one line per changed field: who, when, which device, old → new. */
+/**
+ * Revisions as one line per changed field (an item's fields each on their own line): who
+ * (display name), when, on which device, old → new. An amendment that came in is shown
+ * as a proposal (the record kept its value); a revision that changed no field (an
+ * amendment kept as a note) gets one line saying what happened. Newest first.
+ */
 function historyLines(history) {
   const state = {};
   const lines = [];
   for (const h of history || []) {
-    for (const [key, value] of Object.entries(h.set || {})) {
-      lines.push({ key: `${h.rev}:${key}`, field: key, rev: h.rev, author: h.author, at: h.at, device: h.device, kind: h.kind, old: state[key], value });
-      state[key] = value;
+    const proposal = h.kind === 'amendment';
+    const entries = expandSet(h.set).filter(([key, value]) => !(key === 'comment' && !value));
+    const who = { rev: h.rev, author: h.author_name || h.author, at: h.at, device: h.device_name || (h.device ? 'onbekend apparaat' : ''), kind: h.kind };
+    if (!entries.length) lines.push({ ...who, key: `${h.rev}:-`, field: null });
+    for (const [key, value] of entries) {
+      lines.push({ ...who, key: `${h.rev}:${key}`, field: key, old: proposal ? undefined : state[key], value, proposal });
+      if (!proposal) state[key] = value;
     }
   }
   return lines.reverse();
 }
 
-const KIND_LABELS = { review: 'beoordeling', resolve: 'conflict opgelost', edit: 'wijziging', create: 'aangemaakt' };
-
-// ---------------------------------------------------------------- detail + decision
+function HistoryLine({ line, form, data }) {
+  const removed = line.field && line.value === null && line.field.endsWith(']');
+  return (
+    <li>
+      <strong>{line.field ? keyLabel(form, data, line.field) : (KIND_LABELS[line.kind] || line.kind)}</strong>
+      <span class="muted small"> · {line.author} · {formatDateTime(line.at)} · {KIND_LABELS[line.kind] || line.kind}{line.device ? ` · apparaat ${line.device}` : ''}</span>
+      {line.field && (
+        <div class="diff">
+          {removed ? <span>verwijderd</span> : (
+            <>
+              {line.proposal && <span class="muted">voorgesteld: </span>}
+              {line.old !== undefined && <><del><KeyValue form={form} fieldKey={line.field} value={line.old} /></del> → </>}
+              <ins><KeyValue form={form} fieldKey={line.field} value={line.value} /></ins>
+            </>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}
 
 function useDetail(id) {
   const [record, setRecord] = useState(null);
@@ -226,6 +332,8 @@ function useDetail(id) {
   return { record, setRecord, problem, reload };
 }
 
+const STATUS_WORDS = { approved: 'goedgekeurd', returned: 'teruggestuurd', draft: 'concept', withdrawn: 'ingetrokken' };
+
 export function ReviewDetailScreen({ id }) {
   const { record, setRecord, problem, reload } = useDetail(id);
   const [decision, setDecision] = useState(null); // 'approve' | 'return' while confirming
@@ -234,15 +342,23 @@ export function ReviewDetailScreen({ id }) {
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState(null);
   const commentRef = useRef(null);
+  const back = <p><a href={queueHash()} class="back-link">← Terug naar de lijst</a></p>;
 
-  if (problem && !record) return <main id="main" tabIndex={-1}><h1>Registratie</h1><p class="error-text" role="alert">{problem}</p><a href="#/">Terug naar de lijst</a></main>;
-  if (!record) return <main id="main" tabIndex={-1}><h1>Registratie</h1><p>Laden…</p></main>;
+  if (problem && !record) return <main id="main" tabIndex={-1}>{back}<h1>Registratie</h1><p class="error-text" role="alert">{problem}</p></main>;
+  if (!record) return <main id="main" tabIndex={-1}>{back}<h1>Registratie</h1><p>Laden…</p></main>;
 
   const form = currentForm(record.type);
+  const nameOf = namesIn(record);
   const conflicts = openConflicts(record);
   const own = record.created_by === me();
   const submitted = record.status === 'submitted';
-  const fields = form ? form.fields : Object.keys(record.data || {}).map((name) => ({ name, label: name, kind: 'text' }));
+  const author = record.created_by_name || record.created_by;
+  const since = submittedAt(record);
+  // Every value is shown: fields of the current form first, then any the form no longer
+  // (or not yet) has, under their own name.
+  const known = new Set(form ? form.fields.map((f) => f.name) : []);
+  const fields = [...(form ? form.fields : []),
+    ...Object.keys(record.data || {}).filter((name) => !known.has(name)).map((name) => ({ name, label: name, kind: 'text' }))];
 
   const decide = async () => {
     if (decision === 'return' && !comment.trim()) {
@@ -270,9 +386,9 @@ export function ReviewDetailScreen({ id }) {
 
   return (
     <main id="main" tabIndex={-1}>
-      <p><a href="#/" class="back-link">← Terug naar de lijst</a></p>
+      {back}
       <h1>{TYPE_LABELS[record.type] || record.type}</h1>
-      <p class="muted">Door {record.created_by} · ingediend {formatDateTime(record.updated_at)} · {record.status === 'submitted' ? `wacht ${waitingFor(record.updated_at)}` : ({ approved: 'goedgekeurd', returned: 'teruggestuurd', draft: 'concept', withdrawn: 'ingetrokken' }[record.status] || record.status)}</p>
+      <p class="muted">Door {author} · ingediend {formatDateTime(since)} · {submitted ? `wacht ${waitingFor(since)}` : (STATUS_WORDS[record.status] || record.status)}</p>
       {done && <div class="ok flash" role="status"><p>{done}</p></div>}
 
       {conflicts.length > 0 && (
@@ -281,7 +397,7 @@ export function ReviewDetailScreen({ id }) {
           <p>Goedkeuren kan pas als elk conflict is opgelost.</p>
           <ul>
             {conflicts.map((c) => (
-              <li key={c.id}><a class="conflict-link" href={`#/review/${id}/conflict/${c.id}`}>Conflict oplossen: {labelOf(form, c.field)}</a></li>
+              <li key={c.id}><a class="conflict-link" href={`#/review/${id}/conflict/${c.id}`}>Conflict oplossen: {keyLabel(form, record.data, c.field)}</a></li>
             ))}
           </ul>
         </div>
@@ -310,7 +426,7 @@ export function ReviewDetailScreen({ id }) {
                     onInput={(e) => setComment(e.currentTarget.value)} />
                 </div>
               )}
-              {decision === 'approve' && <p>{TYPE_SHORT[record.type]} van {record.created_by} wordt goedgekeurd.</p>}
+              {decision === 'approve' && <p>{TYPE_SHORT[record.type]} van {author} wordt goedgekeurd.</p>}
               {error && <p class="error-text" role="alert">{error}</p>}
               <div class="decision-buttons">
                 <button type="button" class="primary" disabled={busy} onClick={decide}>
@@ -324,49 +440,27 @@ export function ReviewDetailScreen({ id }) {
         </section>
       )}
       {record.review && record.review.comment && (
-        <p class="note returned">Toelichting van {record.review.by}: “{record.review.comment}”</p>
+        <p class="note returned">Toelichting van {nameOf(record.review.by)}: “{record.review.comment}”</p>
       )}
+
+      <AmendmentsSection record={record} form={form} nameOf={nameOf} reload={reload}
+        onDecided={(next, text) => { setRecord(next); setDone(text); }} />
 
       <section aria-labelledby="fields-title">
         <h2 id="fields-title">Gegevens</h2>
         <dl class="fields review-fields">
           {fields.map((f) => {
             const value = (record.data || {})[f.name];
-            if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.length)) return null;
-            return <div key={f.name}><dt>{f.label}</dt><dd><ValueView field={f} value={value} /></dd></div>;
+            if (value === undefined || value === null || value === '' || (Array.isArray(value) && !value.filter((i) => i && !i.removed).length)) return null;
+            return <div key={f.name}><dt>{f.label}</dt><dd><ValueView field={f} value={value} map /></dd></div>;
           })}
         </dl>
       </section>
 
-      {(record.amendments || []).length > 0 && (
-        <section aria-labelledby="amend-title">
-          <h2 id="amend-title">Aanvullingen na goedkeuring</h2>
-          <ul class="history">
-            {record.amendments.map((a) => (
-              <li key={a.id}>
-                <span class="muted small">{a.author} · {formatDateTime(a.at)} · apparaat {a.device}</span>
-                <dl class="fields">
-                  {Object.entries(a.set || {}).map(([k, v]) => <div key={k}><dt>{labelOf(form, k)}</dt><dd><KeyValue form={form} fieldKey={k} value={v} /></dd></div>)}
-                </dl>
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
-
       <section aria-labelledby="history-title">
         <h2 id="history-title">Geschiedenis per veld</h2>
         <ul class="history">
-          {historyLines(record.history).map((l) => (
-            <li key={l.key}>
-              <strong>{labelOf(form, l.field)}</strong>
-              <span class="muted small"> · {l.author} · {formatDateTime(l.at)} · {KIND_LABELS[l.kind] || l.kind}{l.device ? ` · apparaat ${l.device}` : ''}</span>
-              <div class="diff">
-                {l.old !== undefined && <><del><KeyValue form={form} fieldKey={l.field} value={l.old} /></del> → </>}
-                <ins><KeyValue form={form} fieldKey={l.field} value={l.value} /></ins>
-              </div>
-            </li>
-          ))}
+          {historyLines(record.history).map((l) => <HistoryLine key={l.key} line={l} form={form} data={record.data} />)}
         </ul>
       </section>
     </main>
@@ -381,20 +475,22 @@ export function ConflictScreen({ id, conflictId }) {
   const [typed, setTyped] = useState('');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
-  if (problem && !record) return <main id="main" tabIndex={-1}><h1>Conflict</h1><p class="error-text" role="alert">{problem}</p></main>;
-  if (!record) return <main id="main" tabIndex={-1}><h1>Conflict</h1><p>Laden…</p></main>;
-  const form = currentForm(record.type);
-  const conflict = (record.conflicts || []).find((c) => c.id === conflictId);
   const back = <p><a href={`#/review/${id}`} class="back-link">← Terug naar de registratie</a></p>;
+  if (problem && !record) return <main id="main" tabIndex={-1}>{back}<h1>Conflict</h1><p class="error-text" role="alert">{problem}</p></main>;
+  if (!record) return <main id="main" tabIndex={-1}>{back}<h1>Conflict</h1><p>Laden…</p></main>;
+  const form = currentForm(record.type);
+  const nameOf = namesIn(record);
+  const conflict = (record.conflicts || []).find((c) => c.id === conflictId);
   if (!conflict) return <main id="main" tabIndex={-1}>{back}<h1>Conflict</h1><p>Dit conflict bestaat niet (meer).</p></main>;
-  const label = labelOf(form, conflict.field);
-  const field = form ? fieldFor(form, conflict.field) : null;
-  const simple = field && ['text', 'textarea', 'count', 'number', 'date', 'time'].includes(field.kind);
+  const label = keyLabel(form, record.data, conflict.field);
+  const field = form ? fieldOf(form, conflict.field) : null;
+  const simple = field && ['text', 'textarea', 'integer', 'number', 'date', 'time'].includes(field.kind);
+  const numeric = field && ['integer', 'number'].includes(field.kind);
 
   if (conflict.status === 'resolved') {
     return (
       <main id="main" tabIndex={-1}>{back}<h1>Conflict: {label}</h1>
-        <div class="ok flash" role="status"><p>Opgelost{conflict.resolution ? ` door ${conflict.resolution.by}` : ''}. Gekozen waarde: <KeyValue form={form} fieldKey={conflict.field} value={conflict.resolution ? conflict.resolution.value : null} /></p></div>
+        <div class="ok flash" role="status"><p>Opgelost{conflict.resolution ? ` door ${nameOf(conflict.resolution.by)}` : ''}. Gekozen waarde: <KeyValue form={form} fieldKey={conflict.field} value={conflict.resolution ? conflict.resolution.value : null} /></p></div>
         <a class="button" href={`#/review/${id}`}>Naar de registratie</a>
       </main>
     );
@@ -404,7 +500,7 @@ export function ConflictScreen({ id, conflictId }) {
     let value;
     if (choice === 'new') {
       if (!typed.trim()) { setError('Typ de juiste waarde.'); return; }
-      value = field && ['count', 'number'].includes(field.kind) ? Number(typed) : typed.trim();
+      value = numeric ? Number(typed) : typed.trim();
     } else if (choice !== null) value = conflict.values[choice].value;
     else { setError('Kies een waarde.'); return; }
     setBusy(true);
@@ -423,13 +519,14 @@ export function ConflictScreen({ id, conflictId }) {
       {back}
       <h1>Conflict: {label}</h1>
       <p>Twee apparaten gaven dit veld een andere waarde. Kies de juiste waarde of typ een nieuwe.</p>
+      <p class="muted small">Nu in de registratie: <KeyValue form={form} fieldKey={conflict.field} value={currentValue(record.data, conflict.field)} /></p>
       <fieldset class="conflict-values">
         <legend>Waarden</legend>
         {conflict.values.map((v, n) => (
           <label key={n} class="conflict-value">
             <input type="radio" name="conflict-choice" checked={choice === n} onChange={() => setChoice(n)} />
             <span class="value"><KeyValue form={form} fieldKey={conflict.field} value={v.value} /></span>
-            <span class="muted small">door {v.author || 'onbekend'} · apparaat {v.device || 'onbekend'}{hlcTime(v.hlc) ? ` · ${hlcTime(v.hlc)}` : ''}</span>
+            <span class="muted small">door {v.author_name || nameOf(v.author)} · apparaat {v.device_name || 'onbekend'}{hlcTime(v.hlc) ? ` · ${hlcTime(v.hlc)}` : ''}</span>
           </label>
         ))}
         {simple && (
@@ -442,7 +539,7 @@ export function ConflictScreen({ id, conflictId }) {
       {choice === 'new' && (
         <div class="field">
           <label for="conflict-new">Nieuwe waarde voor {label}</label>
-          <input id="conflict-new" type={field && ['count', 'number'].includes(field.kind) ? 'number' : 'text'} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <input id="conflict-new" type={numeric ? 'number' : field && field.kind === 'date' ? 'date' : field && field.kind === 'time' ? 'time' : 'text'} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
         </div>
       )}
       {error && <p class="error-text" role="alert">{error}</p>}
