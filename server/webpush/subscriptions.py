@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
 
 from server.extensions import db
-from server.models import Device, PushSend, PushSubscription, User, utcnow
+from server.models import Device, PushSend, PushSubscription, Token, User, utcnow
 
 OFFICER_ROLES = ("agent", "teamleider")
 # Bulk statements: no need to find and refresh matching objects in the session.
@@ -69,14 +69,19 @@ def for_device(device_id: str) -> PushSubscription | None:
 
 def officer_subscriptions(team_ids: set[int], *columns: Any) -> Select[Any]:
     """Subscriptions (or ``columns`` of them) of active officers of the teams, on live
-    devices: the ones a notice for those teams goes to."""
+    devices: the ones a notice for those teams goes to. A device whose every session has
+    expired gets nothing (a phone left in a drawer should not light up with titles); the
+    next login brings its pushes back, and the briefing at its next sync has the notice."""
+    signed_in = exists().where(Token.device_id == PushSubscription.device_id,
+                               Token.user_id == PushSubscription.user_id,
+                               Token.revoked_at.is_(None), Token.expires_at > utcnow())
     return (
         select(*(columns or (PushSubscription,)))
         .select_from(PushSubscription)
         .join(User, User.id == PushSubscription.user_id)
         .join(Device, Device.id == PushSubscription.device_id)
         .where(User.team_id.in_(sorted(team_ids)), User.role.in_(OFFICER_ROLES),
-               User.active.is_(True), Device.revoked_at.is_(None))
+               User.active.is_(True), Device.revoked_at.is_(None), signed_in)
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select, text, update
 
 from server import scheduler
 from server.extensions import db
-from server.models import PushSend, PushSubscription, Team, User, utcnow
+from server.models import PushSend, PushSubscription, Team, Token, User, utcnow
 from server.webpush import (
     deliver_notice,
     end_subscriptions_for_user,
@@ -457,6 +457,24 @@ def test_inactive_officer_gets_nothing(agent1: Api, agent2: Api,
     assert subscribed_device_count({team_id("Centrum")}) == 1
     deliver_notice(notice(), {team_id("Centrum")})
     assert [r.path for r in receiver.received] == ["/push/a1"]
+
+
+def test_a_device_whose_sessions_expired_gets_nothing_until_it_logs_in_again(
+        app: Flask, client: FlaskClient, agent1: Api, agent2: Api,
+        receiver: PushReceiver) -> None:
+    subscribe(agent1, receiver, "a1")
+    subscribe(agent2, receiver, "a2")
+    db.session.execute(update(Token).where(Token.device_id == agent2.device_id)
+                       .values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert subscribed_device_count({team_id("Centrum")}) == 1
+    deliver_notice(notice(), {team_id("Centrum")})
+    assert [r.path for r in receiver.received] == ["/push/a1"]
+    # the same device signs in again: the next notice reaches it
+    again = login(client, "agent2", device_id=agent2.device_id)
+    assert again.device_id == agent2.device_id
+    deliver_notice(notice("n-2"), {team_id("Centrum")})
+    assert sorted(r.path for r in receiver.received[1:]) == ["/push/a1", "/push/a2"]
 
 
 def test_sends_of_long_ended_notices_are_purged(app: Flask, agent1: Api,
