@@ -13,7 +13,7 @@ import { emptyRecord, parseKey } from '../sync/apply.js';
 import { syncSoon, syncStatus } from '../sync/client.js';
 import { commitSet } from '../sync/outbox.js';
 import { showFlash } from '../ui/flash.js';
-import { describeRecord, fromLocalInput, formatDateTime, isoWithOffset, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
+import { describeRecord, displayValue, fromLocalInput, formatDateTime, isoWithOffset, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
 import { isQuotaError } from '../store.js';
 import { StatusBadge } from './parts.jsx';
@@ -315,6 +315,11 @@ export function RecordScreen({ id, newType, focusField }) {
   };
 
   const labelOf = (key) => fieldLabel(form, key);
+  const conflictValue = (key, value) => {
+    const field = fieldFor(form, key);
+    if (field) return displayValue(field, value);
+    return value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  };
 
   return (
     <main id="main" tabIndex={-1} class="record">
@@ -338,7 +343,7 @@ export function RecordScreen({ id, newType, focusField }) {
             <strong>Conflict ({openConflicts.length})</strong>: een ander apparaat wijzigde hetzelfde veld tegelijk. Beide waarden zijn bewaard; de registratie toont de nieuwste. De teamleider kiest de juiste waarde. U kunt het veld ook zelf opnieuw invullen.
             <ul>{openConflicts.map((c) => (
               <li key={c.id}>{labelOf(c.field)}:
-                <ul>{c.values.map((v) => <li key={`${v.device}-${v.hlc}`}>“{typeof v.value === 'object' ? JSON.stringify(v.value) : String(v.value)}” van {whoAndWhere(v)}</li>)}</ul>
+                <ul>{c.values.map((v) => <li key={`${v.device}-${v.hlc}`}>“{conflictValue(c.field, v.value)}” van {whoAndWhere(v)}</li>)}</ul>
               </li>
             ))}</ul>
           </div>

@@ -138,11 +138,6 @@ export function whoAndWhere(entry) {
   return device ? `${personName(entry.author)} · ${device}` : personName(entry.author);
 }
 
-/** The team's members for choosing (the review queue's officer filter). */
-export function teamMembers() {
-  return known().members;
-}
-
 /** For screens: re-renders when the names arrive or change. */
 export function useNames() {
   const value = useObservable(teamNames);
