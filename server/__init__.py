@@ -75,11 +75,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from server.pdok import blp as pdok_blp
     from server.registrations.routes import blp as registrations_blp
     from server.sync_api.routes import blp as sync_blp
+    from server.teams.members import blp as team_blp
     from server.teams.routes import blp as teams_blp
     from server.webpush.routes import blp as push_blp
 
     for blueprint in (auth_blp, registrations_blp, sync_blp, attachments_blp, teams_blp,
-                      exports_blp, push_blp, areas_blp, notices_blp, briefing_blp, pdok_blp):
+                      team_blp, exports_blp, push_blp, areas_blp, notices_blp, briefing_blp,
+                      pdok_blp):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 

@@ -231,6 +231,33 @@ class TeamsReply(Schema):
     teams = fields.List(fields.Nested(TeamEntry), required=True)
 
 
+class TeamMember(Schema):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(["agent", "teamleider"]))
+    active = fields.Boolean(required=True)
+
+
+class TeamReviewer(Schema):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    team = fields.Nested(TeamRef, required=True, allow_none=True)
+
+
+class TeamDevice(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    username = fields.String(required=True, metadata={"description": "its owner"})
+
+
+class TeamMembersReply(Schema):
+    team = fields.Nested(TeamRef, required=True, allow_none=True)
+    members = fields.List(fields.Nested(TeamMember), required=True)
+    reviewers = fields.List(fields.Nested(TeamReviewer), required=True, metadata={
+        "description": "teamleiders of other teams named the team's substitute reviewers"})
+    devices = fields.List(fields.Nested(TeamDevice), required=True)
+
+
 class VapidKeyReply(Schema):
     public_key = fields.String(required=True)
 
@@ -331,6 +358,7 @@ SUCCESS: dict[tuple[str, str], dict[int, Any]] = {
     ("GET", "/api/attachments/{sha256}"): {200: PHOTO},
     ("GET", "/api/teams"): {200: TeamsReply},
     ("PUT", "/api/teams/{team_id}/substitute"): {200: TeamEntry},
+    ("GET", "/api/team/members"): {200: TeamMembersReply},
     ("GET", "/api/export"): {200: EXPORT},
     ("GET", "/api/push/vapid-public-key"): {200: VapidKeyReply},
     ("GET", "/api/push/subscriptions"): {200: SubscriptionReply},

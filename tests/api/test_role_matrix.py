@@ -66,6 +66,7 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/attachments/{sha256}"): TEAM_READERS,
     ("GET", "/api/teams"): BEHEER,
     ("PUT", "/api/teams/{team_id}/substitute"): BEHEER,
+    ("GET", "/api/team/members"): READERS,  # team data: the own team's, none for a beheerder
     # exports: a team leader their team in full; a beheerder the AVG-reduced bron only
     ("GET", "/api/export"): signed_in(403, 403, 200, 200, 200),
     ("GET", "/api/push/vapid-public-key"): ALL,

@@ -1,6 +1,7 @@
 """The officer's app around the form: quick resync without hammering, lists that say what
-a row is, Vergrendelen and the menu, the dark theme, 44 px targets, axe on every screen,
-the storage advice, and no false data-loss warning on a second device."""
+a row is, Vergrendelen and the menu, a top bar whose controls never overlap, the dark theme,
+44 px targets, axe on every screen, the storage advice, and no false data-loss warning on a
+second device."""
 
 from __future__ import annotations
 
@@ -144,6 +145,56 @@ def test_vergrendelen_menu_sync_bar_and_storage_advice(new_context, live_server:
     page.get_by_role("link", name="Uitloggen").click()
     page.get_by_role("button", name="Uitloggen").click()
     expect(page.get_by_text("U bent uitgelogd.")).to_be_visible()
+
+
+TOP_BAR_JS = """() => [...document.querySelectorAll('.topbar a, .topbar button')]
+  .filter((el) => el.getClientRects().length)
+  .map((el) => {
+    const r = el.getBoundingClientRect();
+    return {name: el.textContent.trim(), left: r.left, right: r.right, top: r.top,
+            bottom: r.bottom, overflow: el.scrollWidth > el.clientWidth + 1};
+  })"""
+
+
+def top_bar_problems(page: Page, width: int) -> list[str]:
+    """Controls of the top bar under 44 x 44 px, outside the screen, whose text spills out
+    of them, or whose boxes intersect."""
+    boxes = page.evaluate(TOP_BAR_JS)
+    problems = []
+    for box in boxes:
+        if box["right"] - box["left"] < 43.5 or box["bottom"] - box["top"] < 43.5:
+            problems.append(f"{width}px: {box['name']} under 44 x 44 px")
+        if box["left"] < 0 or box["right"] > width:
+            problems.append(f"{width}px: {box['name']} outside the screen")
+        if box["overflow"]:
+            problems.append(f"{width}px: the text of {box['name']} spills out")
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if (a["left"] < b["right"] and b["left"] < a["right"]
+                    and a["top"] < b["bottom"] and b["top"] < a["bottom"]):
+                problems.append(f"{width}px: {a['name']} overlaps {b['name']}")
+    return problems
+
+
+def test_top_bar_controls_never_overlap_from_360_px_up(new_context,
+                                                       live_server: Server) -> None:
+    page = new_context().new_page()
+    login(page, "agent3")
+    problems = []
+    for width in (360, 375, 400, 460, 480, 560, 800):
+        page.set_viewport_size({"width": width, "height": 740})
+        expect(page.get_by_role("button", name="Vergrendelen")).to_be_visible()
+        problems += top_bar_problems(page, width)
+    assert problems == []
+    # Narrow, the lock shows as its icon and keeps its name; wide, it says it in words.
+    page.set_viewport_size({"width": 360, "height": 740})
+    lock = page.get_by_role("button", name="Vergrendelen")
+    assert lock.bounding_box()["width"] < 60
+    page.set_viewport_size({"width": 800, "height": 740})
+    assert lock.bounding_box()["width"] > 100
+    page.set_viewport_size({"width": 360, "height": 740})
+    lock.click()
+    expect(page.get_by_role("heading", name="Vergrendeld")).to_be_visible()
 
 
 def test_storage_advice_says_nothing_when_storage_is_kept(new_context, live_server: Server) -> None:

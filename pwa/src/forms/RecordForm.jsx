@@ -5,6 +5,7 @@ import { displayValue } from '../ui/format.js';
 import { isEmpty } from './validate.js';
 import { Field, PhotoInput, PhotoThumb } from './fields.jsx';
 import { preparePhoto } from './photo.js';
+import { whoAndWhere } from '../store/names.js';
 import { storePhoto } from '../store/records.js';
 
 const ITEM_NOUN = {
@@ -31,7 +32,7 @@ async function photoRef(file) {
 }
 
 function conflictText(conflict, field) {
-  return conflict.values.map((v) => `${displayValue(field, v.value)} (${v.author || 'onbekend'})`).join(' tegenover ');
+  return conflict.values.map((v) => `“${displayValue(field, v.value)}” van ${whoAndWhere(v)}`).join(' tegenover ');
 }
 
 /**

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { v7 as uuidv7 } from 'uuid';
 import { changes, loadRecords } from '../store/records.js';
+import { personName, useNames } from '../store/names.js';
 import { active } from '../store/session.js';
 import { currentForm } from '../forms/labels.js';
 import { STATUS_LABELS, TYPE_SHORT, describeRecord, parseTime, plural } from '../ui/format.js';
@@ -25,7 +26,7 @@ function searchable(record) {
     if (typeof v === 'object') Object.values(v).forEach(walk); else parts.push(String(v));
   };
   walk(record.data);
-  parts.push(record.created_by || '', TYPE_SHORT[record.type] || '', STATUS_LABELS[record.status] || '');
+  parts.push(record.created_by ? personName(record.created_by) : '', TYPE_SHORT[record.type] || '', STATUS_LABELS[record.status] || '');
   if (record.review && record.review.comment) parts.push(record.review.comment);
   return parts.join(' ').toLowerCase();
 }
@@ -37,6 +38,7 @@ export function ListScreen({ scope = 'mine', leader = false }) {
   const [type, setType] = useState('');
   const [status, setStatus] = useState('');
   const [showAbandoned, setShowAbandoned] = useState(false);
+  const names = useNames();
   useEffect(() => {
     let live = true;
     loadRecords().then((list) => live && setRecords(list));
@@ -59,7 +61,7 @@ export function ListScreen({ scope = 'mine', leader = false }) {
       .sort((a, b) => (b.r.status === 'returned') - (a.r.status === 'returned') || b.at - a.at)
       .map(({ r }) => r);
     return { shown: list, abandoned: inScope.filter(isAbandoned).length };
-  }, [records, query, type, status, scope, showAbandoned]);
+  }, [records, query, type, status, scope, showAbandoned, names]);
   return (
     <main id="main" tabIndex={-1}>
       <Flash />
@@ -113,7 +115,7 @@ export function ListScreen({ scope = 'mine', leader = false }) {
                   <a href={`#/r/${r.id}`} class="record-link">
                     <span class="type">{TYPE_SHORT[r.type] || r.type}{what ? ` · ${what}` : ''}</span>
                     <span class="summary">{where || 'Nog geen adres'}</span>
-                    <span class="muted small">{when}{scope === 'team' && r.created_by ? ` · door ${r.created_by}` : ''}</span>
+                    <span class="muted small">{when}{scope === 'team' && r.created_by ? ` · door ${personName(r.created_by)}` : ''}</span>
                     <StatusBadge record={r} />
                     {r.status === 'returned' && r.review && r.review.comment && <span class="comment">Teamleider: “{r.review.comment}”</span>}
                   </a>

@@ -38,7 +38,7 @@ export function LoginScreen({ relogin = false }) {
     }
   };
   const discard = async (entry) => {
-    if (!confirm(`Weet u zeker dat u ${plural(entry.count, 'niet-verstuurde wijziging', 'niet-verstuurde wijzigingen')} van ${entry.username} wilt weggooien? Dit kan niet ongedaan worden gemaakt.`)) return;
+    if (!confirm(`Weet u zeker dat u ${plural(entry.count, 'niet-verstuurde wijziging', 'niet-verstuurde wijzigingen')} van ${entry.displayName} wilt weggooien? Dit kan niet ongedaan worden gemaakt.`)) return;
     await discardUserStore(entry);
     setBlocked(null);
   };
@@ -65,7 +65,7 @@ export function LoginScreen({ relogin = false }) {
         <div class="note rejected" role="alert">
           <p>Op dit apparaat staan nog wijzigingen van een andere gebruiker die niet zijn verstuurd. Laat die gebruiker eerst inloggen en synchroniseren.</p>
           <ul>{blocked.map((entry) => (
-            <li key={entry.username}>{entry.username}: {plural(entry.count, 'wijziging', 'wijzigingen')}{' '}
+            <li key={entry.username}>{entry.displayName}: {plural(entry.count, 'wijziging', 'wijzigingen')}{' '}
               <button type="button" class="link danger" onClick={() => discard(entry)}>Weggooien…</button></li>
           ))}</ul>
         </div>
@@ -129,7 +129,7 @@ export function PinUnlockScreen({ locked = false, onOtherUser }) {
   return (
     <main id="main" tabIndex={-1} class="narrow lock">
       <h1>{locked ? 'Vergrendeld' : 'Wijkpost ontgrendelen'}</h1>
-      <p>{state.user ? `${state.user.display_name} (${state.user.username})` : ''}</p>
+      <p>{state.user ? state.user.display_name : ''}</p>
       <form onSubmit={submit} class="form">
         <div class="field">
           <label for="unlock-pin">Pincode</label>

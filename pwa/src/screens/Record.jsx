@@ -7,12 +7,13 @@ import { currentForms, formFor } from '../forms/definitions.js';
 import { fieldFor, labelOf as fieldLabel } from '../forms/labels.js';
 import { isEmpty, missingRequired, validateValue } from '../forms/validate.js';
 import { changes, dismissRejected, loadDraft, loadRecord, saveDraft } from '../store/records.js';
+import { personName, useNames, whoAndWhere } from '../store/names.js';
 import { active } from '../store/session.js';
 import { emptyRecord, parseKey } from '../sync/apply.js';
 import { syncSoon, syncStatus } from '../sync/client.js';
 import { commitSet } from '../sync/outbox.js';
 import { showFlash } from '../ui/flash.js';
-import { describeRecord, fromLocalInput, formatDateTime, isoWithOffset, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
+import { describeRecord, displayValue, fromLocalInput, formatDateTime, isoWithOffset, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
 import { isQuotaError } from '../store.js';
 import { StatusBadge } from './parts.jsx';
@@ -96,6 +97,7 @@ function rejectionText(entry, labelOf) {
 
 export function RecordScreen({ id, newType, focusField }) {
   const version = useObservable(changes);
+  useNames(); // names arrive with a sync: show them when they do
   const [view, setView] = useState(null);
   const [form, setForm] = useState(null);
   const [drafts, setDrafts] = useState({});
@@ -313,28 +315,37 @@ export function RecordScreen({ id, newType, focusField }) {
   };
 
   const labelOf = (key) => fieldLabel(form, key);
+  const conflictValue = (key, value) => {
+    const field = fieldFor(form, key);
+    if (field) return displayValue(field, value);
+    return value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  };
 
   return (
     <main id="main" tabIndex={-1} class="record">
       <h1>{TYPE_LABELS[view.type] || view.type}</h1>
       <p class="record-meta">
         <StatusBadge record={view} />
-        {view.created_by && <span class="muted"> · door {view.created_by}</span>}
+        {view.created_by && <span class="muted" data-testid="created-by"> · door {personName(view.created_by)}</span>}
       </p>
       {storeError && <p class="error banner-error" role="alert">{storeError}</p>}
       <div class="messages" aria-live="polite">
         {message && <p class="ok" role="status">{message}</p>}
         {view.pending > 0 && <p class="info">Nog niet alles is verstuurd. Het staat veilig op dit apparaat{syncStatus.get().online ? ' en wordt zo verstuurd' : ' en wordt verstuurd zodra er verbinding is'}.</p>}
         {view.status === 'returned' && view.review && (
-          <div class="note returned"><strong>Teruggestuurd door {view.review.by || 'de teamleider'}</strong>{view.review.at && <> op {formatDateTime(view.review.at)}</>}:
+          <div class="note returned"><strong>Teruggestuurd door {view.review.by ? personName(view.review.by) : 'de teamleider'}</strong>{view.review.at && <> op {formatDateTime(view.review.at)}</>}:
             <blockquote>{view.review.comment || '(geen toelichting)'}</blockquote>Pas de registratie aan en dien haar opnieuw in.</div>
         )}
-        {view.status === 'approved' && <p class="note approved">Goedgekeurd{view.review && view.review.by ? ` door ${view.review.by}` : ''}. Wijzigen kan niet meer.</p>}
+        {view.status === 'approved' && <p class="note approved">Goedgekeurd{view.review && view.review.by ? ` door ${personName(view.review.by)}` : ''}. Wijzigen kan niet meer.</p>}
         {view.status === 'withdrawn' && <p class="note">Ingetrokken{view.data.withdraw_reason ? `: ${view.data.withdraw_reason}` : ''}.</p>}
         {openConflicts.length > 0 && (
           <div class="note conflict" role="note">
             <strong>Conflict ({openConflicts.length})</strong>: een ander apparaat wijzigde hetzelfde veld tegelijk. Beide waarden zijn bewaard; de registratie toont de nieuwste. De teamleider kiest de juiste waarde. U kunt het veld ook zelf opnieuw invullen.
-            <ul>{openConflicts.map((c) => <li key={c.id}>{labelOf(c.field)}: {c.values.map((v) => `${typeof v.value === 'object' ? JSON.stringify(v.value) : v.value} (${v.author})`).join(' / ')}</li>)}</ul>
+            <ul>{openConflicts.map((c) => (
+              <li key={c.id}>{labelOf(c.field)}:
+                <ul>{c.values.map((v) => <li key={`${v.device}-${v.hlc}`}>“{conflictValue(c.field, v.value)}” van {whoAndWhere(v)}</li>)}</ul>
+              </li>
+            ))}</ul>
           </div>
         )}
         {(view.amendments || []).length > 0 && <p class="note">Aanvullingen na goedkeuring: {view.amendments.length}. De teamleider beoordeelt ze.</p>}

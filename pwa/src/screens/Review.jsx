@@ -1,16 +1,16 @@
 // The team leader's work: the review queue, a registration's detail for review, the decision
 // (approve / return with a comment), amendments after approval and settling a conflict.
 // Online screens: they read the API directly and keep nothing on the device.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { currentForm } from '../forms/labels.js';
-import { loadRecords } from '../store/records.js';
+import { personName, useNames } from '../store/names.js';
 import { Flash } from './parts.jsx';
 import { STATUS_LABELS, TYPE_LABELS, TYPE_SHORT, describeRecord, formatDateTime, formatMoment, plural } from '../ui/format.js';
 import { AmendmentsSection } from './review/Amendments.jsx';
 import { ExportPanel } from './review/Export.jsx';
 import { forgetCached, me, namesIn, problemText, sessionCache, submittedAt, token, waitingFor } from './review/common.js';
-import { DEFAULT_FILTERS, activeCount, filtersFromHash, keepFilters, listParams, queueHash } from './review/filters.js';
+import { DEFAULT_FILTERS, activeCount, filtersFromHash, keepFilters, listParams, officerChoices, queueHash } from './review/filters.js';
 import { KeyValue, ValueView, currentValue, expandSet, fieldOf, keyLabel } from './review/values.jsx';
 
 const PAGE = 25;
@@ -41,14 +41,12 @@ export function ReviewTabs({ current }) {
 
 // ---------------------------------------------------------------- queue
 
-// The officers to filter on: everyone whose registration the queue showed this session
-// (with the display name the list gives) and the authors of the team's registrations on
-// this device (pulled; names only where the queue gave one). No endpoint lists a team's
-// members to a teamleider.
-const officerNames = () => sessionCache('officers', () => new Map());
+// The officers to filter on: the team's members (kept on the device, store/names.js) and
+// whoever else the queue showed this session, with the display name the list gives.
+const seenOfficers = () => sessionCache('officers', () => new Map());
 
 function noteOfficers(items) {
-  const officers = officerNames();
+  const officers = seenOfficers();
   let added = false;
   for (const r of items) {
     if (!r.created_by) continue;
@@ -59,17 +57,8 @@ function noteOfficers(items) {
 }
 
 function useOfficers(version) {
-  const [list, setList] = useState(() => [...officerNames()]);
-  useEffect(() => {
-    let live = true;
-    sessionCache('localAuthors', () => loadRecords().then((records) => {
-      const officers = officerNames();
-      for (const r of records) if (r.created_by && !officers.has(r.created_by)) officers.set(r.created_by, r.created_by);
-    }).catch(() => {})).then(() => live && setList([...officerNames()]));
-    return () => { live = false; };
-  }, []);
-  useEffect(() => setList([...officerNames()]), [version]);
-  return [...list].sort((a, b) => a[1].localeCompare(b[1], 'nl'));
+  const names = useNames();
+  return useMemo(() => officerChoices(names.members, seenOfficers()), [names, version]);
 }
 
 // Areas the leader may see (their team's and those of no team), for the area filter.
@@ -218,7 +207,7 @@ export function ReviewQueueScreen() {
           <select id="queue-officer" onChange={(e) => set('officer', e.currentTarget.value)}>
             <option value="">Alle agenten</option>
             {officerList.map(([username, name]) => <option key={username} value={username} selected={filters.officer === username}>{name}</option>)}
-            {!officerKnown && <option value={filters.officer} selected>{filters.officer}</option>}
+            {!officerKnown && <option value={filters.officer} selected>{personName(filters.officer)}</option>}
           </select>
         </div>
         {showAreas && (

@@ -1,7 +1,9 @@
 // The menu's screens: sync status in full (what waits, what was refused and why),
 // settings (auto-lock, what the browser's storage means) and logging out.
 import { useEffect, useState } from 'preact/hooks';
+import { NetworkError, api } from '../api.js';
 import { currentForm, labelOf } from '../forms/labels.js';
+import { ownDeviceName, refreshNames, rememberDeviceName, useNames } from '../store/names.js';
 import { changes, dismissRejected, loadRejected } from '../store/records.js';
 import { active, logout, session } from '../store/session.js';
 import { syncNow, syncStatus } from '../sync/client.js';
@@ -74,13 +76,14 @@ export function SettingsScreen() {
   return (
     <main id="main" tabIndex={-1}>
       <h1>Instellingen</h1>
-      <p>Ingelogd als {user ? `${user.display_name} (${user.username})` : '—'}.</p>
+      <p>Ingelogd als {user ? user.display_name : '—'}.</p>
       <div class="field">
         <label for="lock-minutes">Automatisch vergrendelen na</label>
         <select id="lock-minutes" onChange={(e) => { const m = Number(e.currentTarget.value); setMinutes(m); setLockMinutes(m); const s = active(); if (s) setMeta(s.db, 'lockMinutes', m); }}>
           {[1, 2, 5, 10, 15].map((m) => <option key={m} value={m} selected={minutes === m}>{plural(m, 'minuut', 'minuten')}</option>)}
         </select>
       </div>
+      <DeviceNameSetting />
       <PushSetting />
       {persisted === false && (
         <div class="note" data-testid="storage-advice">
@@ -107,7 +110,7 @@ export function LogoutScreen() {
   return (
     <main id="main" tabIndex={-1}>
       <h1>Uitloggen</h1>
-      <p>Ingelogd als {user ? `${user.display_name} (${user.username})` : '—'}. Bij uitloggen wordt eerst alles verstuurd; daarna worden de gegevens van dit apparaat verwijderd.</p>
+      <p>Ingelogd als {user ? user.display_name : '—'}. Bij uitloggen wordt eerst alles verstuurd; daarna worden de gegevens van dit apparaat verwijderd.</p>
       {leaving && leaving.left > 0 ? (
         <div class="note rejected" role="alert">
           <p><strong>Let op:</strong> {plural(leaving.left, 'registratie is', 'registraties zijn')} nog niet (helemaal) verstuurd, want er is geen verbinding. Als u nu uitlogt, gaan die wijzigingen verloren.</p>
@@ -118,6 +121,49 @@ export function LogoutScreen() {
         </div>
       ) : <button type="button" class="primary" onClick={startLogout} disabled={leaving && leaving.busy}>{leaving && leaving.busy ? 'Versturen…' : 'Uitloggen'}</button>}
     </main>
+  );
+}
+
+/** This device's name as colleagues and the team leader see it; a later login keeps it. */
+function DeviceNameSetting() {
+  useNames();
+  const saved = ownDeviceName();
+  const [text, setText] = useState(null); // null: not changed since the saved name
+  const [state, setState] = useState({ busy: false, problem: null, done: null });
+  useEffect(() => {
+    const s = active();
+    if (!ownDeviceName() && s) refreshNames(s, { force: true });
+  }, []);
+  const save = async (event) => {
+    event.preventDefault();
+    const s = active();
+    const name = (text === null ? saved || '' : text).trim();
+    if (!name) { setState({ busy: false, problem: 'Vul een naam in.', done: null }); return; }
+    setState({ busy: true, problem: null, done: null });
+    try {
+      const device = await api(`/devices/${s.deviceId}`, { method: 'PATCH', token: s.token, body: { name } });
+      await rememberDeviceName(s, device.id, device.name);
+      setText(null);
+      setState({ busy: false, problem: null, done: `Dit apparaat heet nu ‘${device.name}’.` });
+    } catch (error) {
+      const problem = error instanceof NetworkError ? 'Geen verbinding: de naam van het apparaat kan alleen online worden gewijzigd.'
+        : [error.message, ...Object.values(error.errors || {}).flat()].join(' — ');
+      setState({ busy: false, problem, done: null });
+    }
+  };
+  return (
+    <section class="field" aria-labelledby="device-heading">
+      <h2 id="device-heading">Dit apparaat</h2>
+      <form onSubmit={save} noValidate>
+        <label for="device-name">Naam van dit apparaat</label>
+        <input id="device-name" type="text" maxLength={100} autocomplete="off" value={text === null ? saved || '' : text}
+          aria-describedby="device-name-help" onInput={(e) => setText(e.currentTarget.value)} />
+        <p id="device-name-help" class="muted small">Zo zien collega’s en de teamleider dit apparaat bij wijzigingen en conflicten. Opnieuw inloggen verandert de naam niet.</p>
+        <button type="submit" class="secondary" disabled={state.busy}>Naam opslaan</button>
+      </form>
+      {state.done && <p class="ok" role="status">{state.done}</p>}
+      {state.problem && <p class="error" role="alert">{state.problem}</p>}
+    </section>
   );
 }
 

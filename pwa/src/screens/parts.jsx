@@ -45,8 +45,8 @@ export function TopBar({ current }) {
         <a href="#/new" aria-current={here('new')}>Nieuw</a>
         <a href="#/briefing" aria-current={here('briefing')}>Briefing</a>
       </nav>
-      <button type="button" class="topbar-button" onClick={() => lock()}>
-        <span aria-hidden="true" class="icon">🔒</span>Vergrendelen
+      <button type="button" class="topbar-button lock" title="Vergrendelen" onClick={() => lock()}>
+        <span aria-hidden="true" class="icon">🔒</span><span class="label">Vergrendelen</span>
       </button>
       <div class="menu" ref={menuRef}>
         <button type="button" class="topbar-button" aria-expanded={open ? 'true' : 'false'} aria-controls="app-menu"

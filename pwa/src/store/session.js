@@ -3,6 +3,7 @@
 // clear); it is dropped at logout, page close, or 12 hours after it was unlocked.
 import Dexie from 'dexie';
 import { api } from '../api.js';
+import { formatDate } from '../ui/format.js';
 import { observable } from '../ui/observable.js';
 import {
   PBKDF2_ITERATIONS, decryptJSON, deviceKek, encryptJSON, importDataKey, newDataKey,
@@ -59,9 +60,9 @@ export async function pendingOtherUsers(username) {
   for (const entry of await registry.users.toArray()) {
     if (entry.username === username || !(await userDbExists(entry.userId))) continue;
     const db = openUserDb(entry.userId);
-    const count = await db.outbox.count();
+    const [count, user] = await Promise.all([db.outbox.count(), getMeta(db, 'userClear', null)]);
     db.close();
-    if (count > 0) out.push({ ...entry, count });
+    if (count > 0) out.push({ ...entry, count, displayName: (user && user.display_name) || entry.username });
   }
   return out;
 }
@@ -151,12 +152,15 @@ function evictionWarnings(known, existed) {
   return ['Dit apparaat had eerder gegevens van u, maar die zijn verdwenen (door de browser gewist of verwijderd). Wijzigingen die toen nog niet waren verstuurd, zijn verloren.'];
 }
 
+/** The default name of a device: browser, platform and the day of its first login, e.g.
+ *  "Chrome op Android, sinds 03-03-2026". The server takes it only for a new device, so
+ *  the day stays the first one and a name the officer chose is never replaced. */
 function deviceName() {
   const ua = navigator.userAgent;
   const os = /CrOS/.test(ua) ? 'Chromebook' : /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS'
     : /Windows/.test(ua) ? 'Windows' : /Mac OS/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : 'onbekend';
   const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
-  return `${browser} op ${os}`;
+  return `${browser} op ${os}, sinds ${formatDate(new Date().toISOString())}`;
 }
 
 export function validPin(pin) {
@@ -271,7 +275,7 @@ export async function logout() {
   }
   await s.db.transaction('rw', [s.db.records, s.db.drafts, s.db.outbox, s.db.photos, s.db.geo, s.db.meta], async () => {
     await Promise.all([s.db.records.clear(), s.db.drafts.clear(), s.db.outbox.clear(), s.db.photos.clear(), s.db.geo.clear()]);
-    for (const key of ['tokenEnc', 'wrapPin', 'pinFailures', 'cursor', 'gen', 'resetGen', 'lastSyncAt', 'resume']) {
+    for (const key of ['tokenEnc', 'wrapPin', 'pinFailures', 'cursor', 'gen', 'resetGen', 'lastSyncAt', 'resume', 'namesEnc']) {
       await s.db.meta.delete(key);
     }
   });

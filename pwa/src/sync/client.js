@@ -8,6 +8,7 @@ import { ApiError, NetworkError, api } from '../api.js';
 import { canRegister } from '../roles.js';
 import { decryptBytes, decryptJSON, encryptJSON } from '../store/crypto.js';
 import { getMeta, isQuotaError, setMeta } from '../store.js';
+import { ensureNames, noteNames, refreshNames } from '../store/names.js';
 import { decryptOps, notifyChanged } from '../store/records.js';
 import { active, session } from '../store/session.js';
 import { observable } from '../ui/observable.js';
@@ -149,7 +150,9 @@ async function round() {
   const work = async () => {
     await uploadPhotos(s);
     await pushAll(s);
+    await ensureNames(); // before the pull notes which names its records use
     await pullAll(s);
+    await refreshNames(s);
   };
   try {
     if (navigator.locks) await navigator.locks.request(`wijkpost-sync-${s.user.id}`, work);
@@ -405,6 +408,7 @@ async function storePage(s, reply) {
     if (change.entity === 'registration') {
       if (change.op === 'upsert') {
         const r = change.record;
+        noteNames(r);
         upserts.push({ id: r.id, type: r.type, status: r.status, rev: r.rev, enc: await encryptJSON(key, r) });
       } else {
         removed.push(change.id);

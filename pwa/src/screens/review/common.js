@@ -1,6 +1,7 @@
 // Small pieces the team leader's screens share: the session's token, Dutch problem texts,
 // waiting times and display names taken from an answer of the API.
 import { ApiError } from '../../api.js';
+import { personName } from '../../store/names.js';
 import { active } from '../../store/session.js';
 import { parseTime, plural } from '../../ui/format.js';
 
@@ -47,7 +48,8 @@ export function namesIn(record) {
   for (const h of record.history || []) add(h.author, h.author_name);
   for (const c of record.conflicts || []) for (const v of c.values || []) add(v.author, v.author_name);
   for (const a of record.amendments || []) add(a.author, a.author_name);
-  return (username) => (username ? names.get(username) || username : 'onbekend');
+  // Not in the answer (a reviewer who is no author): the team's list on the device.
+  return (username) => (username ? names.get(username) || personName(username) : 'onbekend');
 }
 
 /** When the registration was last submitted: the newest history entry that set it so. */

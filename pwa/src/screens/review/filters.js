@@ -52,6 +52,18 @@ export function keepFilters(f) {
   if (location.hash !== hash && (location.hash || '#/').split('?')[0] === '#/') history.replaceState(null, '', hash);
 }
 
+/**
+ * The officer filter's choices, [username, display name] sorted by name: the team's members
+ * from the list the device keeps (store/names.js) and whoever else the queue showed (`seen`,
+ * a Map: the officers of a team the leader substitutes for). A member no longer active is
+ * still offered, so their waiting registrations can be found.
+ */
+export function officerChoices(members, seen) {
+  const all = new Map(seen);
+  for (const m of members || []) all.set(m.username, m.active === false ? `${m.display_name} (niet meer actief)` : m.display_name);
+  return [...all].sort((a, b) => a[1].localeCompare(b[1], 'nl'));
+}
+
 export function activeCount(f) {
   return Object.keys(DEFAULT_FILTERS).filter((k) => k !== 'q' && f[k] !== DEFAULT_FILTERS[k]).length;
 }
