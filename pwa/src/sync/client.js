@@ -376,7 +376,7 @@ async function storePage(s, reply) {
         removed.push(change.id);
       }
     } else if (change.op === 'upsert') {
-      geo.push({ key: `${change.entity}:${change.id}`, entity: change.entity, enc: await encryptJSON(key, change.record) });
+      geo.push({ key: `${change.entity}:${change.id}`, entity: change.entity, gen, enc: await encryptJSON(key, change.record) });
     } else {
       geo.push({ key: `${change.entity}:${change.id}`, remove: true });
     }
@@ -407,6 +407,8 @@ async function storePage(s, reply) {
       // The reset pull is complete: drop what it did not confirm (never a local-only record).
       const stale = await db.records.filter((row) => !row.local && (row.gen || 0) < resetGen).primaryKeys();
       await db.records.bulkDelete(stale);
+      // Areas, notices and hotspots of a former scope (another team) go the same way.
+      await db.geo.bulkDelete(await db.geo.filter((row) => (row.gen || 0) < resetGen).primaryKeys());
       resetGen = null;
     }
     await db.meta.bulkPut([
