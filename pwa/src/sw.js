@@ -75,17 +75,28 @@ self.addEventListener('push', (event) => {
   event.waitUntil(self.registration.showNotification(payload.title || 'Gebiedsbericht', {
     tag: id ? `notice-${id}` : 'notice',
     icon: '/icons/icon-192.png',
-    data: { url: '/#/briefing', notice_id: id },
+    data: { url: noticeRoute(id), notice_id: id },
   }));
 });
 
-// A tap opens the briefing (where the notice's body is read, in the unlocked app).
+/** The app's route for a notice: built from a plain id, never a URL taken as given. */
+function noticeRoute(id) {
+  return /^[0-9A-Za-z_-]{1,64}$/.test(id || '') ? `/#/notices/${id}` : '/#/briefing';
+}
+
+/** A tap: an open window of the app shows the notice (its hash changes, so the key in page
+ * memory stays and no PIN is asked again) and comes to the front; else a new window. */
+async function openNotice(data) {
+  const url = noticeRoute(data && data.notice_id);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((c) => new URL(c.url).origin === self.location.origin);
+  if (!open) return self.clients.openWindow(url);
+  open.postMessage({ type: 'OPEN_ROUTE', hash: url.slice(1) });
+  try { await open.focus(); } catch { /* focus needs the tap's user activation */ }
+  return open;
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const url = new URL((event.notification.data && event.notification.data.url) || '/#/briefing', self.location.origin).href;
-  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((clients) => {
-    const open = clients.find((c) => 'focus' in c);
-    if (!open) return self.clients.openWindow(url);
-    return (open.navigate ? open.navigate(url).catch(() => open) : Promise.resolve(open)).then((c) => (c || open).focus());
-  }));
+  event.waitUntil(openNotice(event.notification.data));
 });

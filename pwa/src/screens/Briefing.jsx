@@ -86,7 +86,8 @@ export function BriefingScreen() {
                 {items.map((item) => (
                   <li key={`${item.kind}:${item.id}`} class={`briefing-item priority-${item.priority}`}>
                     <p class="briefing-kind">{KIND_LABELS[item.kind]} · prioriteit {PRIORITY_LABELS[item.priority] || item.priority} · {distanceText(item.distance_m)}</p>
-                    <h3>{item.kind === 'registration' ? <a href={`#/r/${item.id}`}>{titleOf(item)}</a> : titleOf(item)}</h3>
+                    <h3>{item.kind === 'registration' ? <a href={`#/r/${item.id}`}>{titleOf(item)}</a>
+                      : item.kind === 'notice' ? <a href={`#/notices/${item.id}`}>{titleOf(item)}</a> : titleOf(item)}</h3>
                     {item.body && <p class="briefing-body">{item.body}</p>}
                     {item.reason && <p class="briefing-body">{item.reason}</p>}
                     {item.kind === 'hotspot' && <p class="briefing-body">{item.count} registraties</p>}
