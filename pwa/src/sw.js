@@ -24,24 +24,33 @@ registerRoute(
   new NetworkFirst({ cacheName: 'wijkpost-forms', networkTimeoutSeconds: 5 }),
 );
 
-// Map tiles (through the server, not police data) are kept for offline use, bounded; the
-// page deletes this cache at logout and wipe.
+// Map tiles (through the server, not police data) are kept for offline use: the officer's
+// own wijk, fetched ahead by the page into WIJK_TILE_CACHE (geo/tiles.js), is answered from
+// there first; other tiles the officer looked at go to a bounded cache of their own. The
+// page deletes both at logout and wipe.
 const TILE_CACHE = 'wijkpost-tiles';
+const WIJK_TILE_CACHE = 'wijkpost-wijk-tiles';
 const MAX_TILES = 2500; // about 50 MB at ~20 KB a tile
+const browsedTiles = new CacheFirst({
+  cacheName: TILE_CACHE,
+  plugins: [{
+    cacheWillUpdate: async ({ response }) => (response && response.status === 200 ? response : null),
+    cacheDidUpdate: async ({ cacheName }) => {
+      const cache = await caches.open(cacheName);
+      const keys = await cache.keys();
+      for (const old of keys.slice(0, Math.max(0, keys.length - MAX_TILES))) await cache.delete(old);
+    },
+  }],
+});
 registerRoute(
   ({ url, request }) => url.origin === self.location.origin && url.pathname.startsWith('/api/tiles/')
-    && request.method === 'GET',
-  new CacheFirst({
-    cacheName: TILE_CACHE,
-    plugins: [{
-      cacheWillUpdate: async ({ response }) => (response && response.status === 200 ? response : null),
-      cacheDidUpdate: async ({ cacheName }) => {
-        const cache = await caches.open(cacheName);
-        const keys = await cache.keys();
-        for (const old of keys.slice(0, Math.max(0, keys.length - MAX_TILES))) await cache.delete(old);
-      },
-    }],
-  }),
+    && /^\/api\/tiles\/\d+\/\d+\/\d+\.png$/.test(url.pathname) && request.method === 'GET',
+  async (options) => {
+    // The page fetching ahead stores the tile itself, in the wijk's cache.
+    if (options.request.headers.get('X-Wijkpost-Prefetch') === '1') return fetch(options.request);
+    const wijk = await caches.match(options.url.href, { cacheName: WIJK_TILE_CACHE });
+    return wijk || browsedTiles.handle(options);
+  },
 );
 
 // Everything else under /api/: straight to the network, never cached.

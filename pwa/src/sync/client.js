@@ -5,6 +5,7 @@
 // browser often still says it is online), a cheap probe of /health every few seconds
 // notices its return and syncs at once; other failures back off exponentially.
 import { ApiError, NetworkError, api } from '../api.js';
+import { prefetchWijkTiles } from '../geo/tiles.js';
 import { canRegister } from '../roles.js';
 import { decryptBytes, decryptJSON, encryptJSON } from '../store/crypto.js';
 import { getMeta, isQuotaError, setMeta } from '../store.js';
@@ -158,6 +159,7 @@ async function round() {
     await setMeta(s.db, 'lastSyncAt', now);
     syncStatus.update({ online: true, error: photoProblem, progress: null });
     schedule(MAX_DELAY_MS - Math.round(Math.random() * 5000));
+    prefetchWijkTiles(); // the own wijk's map for offline use; resumes where it stopped
   } catch (error) {
     failures += 1;
     let message;
