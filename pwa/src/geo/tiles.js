@@ -12,6 +12,9 @@ export const WIJK_TILE_CACHE = 'wijkpost-wijk-tiles';
 const PARALLEL = 4;
 const TILE_TIMEOUT_MS = 20_000;
 const RECHECK_MS = 60 * 60_000; // a complete (or capped) wijk is looked at again hourly
+// The server answered but had no tile (PDOK away): ask again after a while, not every sync.
+// Without a connection at all it resumes at the next sync that got through.
+const UPSTREAM_RETRY_MS = 5 * 60_000;
 
 /**
  * state: 'idle' (not looked yet) | 'none' (no wijk for the team) | 'running' | 'done' |
@@ -141,8 +144,10 @@ async function run() {
     return;
   }
   const fingerprint = wijken.map((a) => `${a.id}:${a.rev}`).sort().join(',');
-  if (last && last.user === s.user.id && last.fingerprint === fingerprint
-      && ['done', 'capped'].includes(last.state) && Date.now() - last.at < RECHECK_MS) return;
+  if (last && last.user === s.user.id && last.fingerprint === fingerprint) {
+    const wait = ['done', 'capped'].includes(last.state) ? RECHECK_MS : last.upstream ? UPSTREAM_RETRY_MS : 0;
+    if (Date.now() - last.at < wait) return;
+  }
 
   let plan;
   try {
@@ -177,6 +182,7 @@ async function run() {
 
   let capped = false;
   let failed = false;
+  let upstream = false; // the server answered with an error (PDOK away), not the network
   const queue = [...missing];
   const worker = async () => {
     while (queue.length && !capped && !failed && active() === s) {
@@ -188,7 +194,10 @@ async function run() {
         // The header tells the service worker to pass it on: this page stores it.
         const response = await fetch(url, { headers: { Authorization: `Bearer ${s.token}`, 'X-Wijkpost-Prefetch': '1' }, signal: controller.signal });
         if (response.status === 404 || response.status === 422) continue; // no tile there
-        if (!response.ok) throw new Error(`tile ${response.status}`);
+        if (!response.ok) {
+          upstream = response.status !== 401;
+          throw new Error(`tile ${response.status}`);
+        }
         blob = await response.blob();
       } catch {
         failed = true; // offline, the server or PDOK away: resume at a later sync
@@ -208,5 +217,5 @@ async function run() {
   if (active() !== s) return;
   const state = capped ? 'capped' : failed ? 'paused' : 'done';
   status(state);
-  last = { user: s.user.id, fingerprint, state, at: Date.now() };
+  last = { user: s.user.id, fingerprint, state, upstream: state === 'paused' && upstream, at: Date.now() };
 }
