@@ -100,6 +100,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from server import scheduler, webpush
     from server.cli import hotspots_job, purge_expired_job, register_cli
+    from server.geo_entities import retract_ended
     from server.notices import dispatch_due_notices
 
     register_cli(app)
@@ -107,6 +108,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     scheduler.register_job("purge-expired", purge_expired_job, 3600)
     # A due notice reaches the push service within a minute of its send time.
     scheduler.register_job("notice-dispatch", dispatch_due_notices, 15)
+    # An ended notice or area leaves the devices at their next pull, within 15 s.
+    scheduler.register_job("geo-retract", retract_ended, 15)
     scheduler.register_job("hotspots", hotspots_job, 900)
     # Last: every job is registered by now.
     scheduler.init_app(app)

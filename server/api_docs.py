@@ -326,6 +326,12 @@ class AddressReply(Open):
     place = fields.String(required=True, allow_none=True)
 
 
+class OfflineTilesReply(Schema):
+    max_bytes = fields.Integer(required=True)
+    min_zoom = fields.Integer(required=True)
+    max_zoom = fields.Integer(required=True)
+
+
 # -- what each operation answers ------------------------------------------------------------
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -379,6 +385,7 @@ SUCCESS: dict[tuple[str, str], dict[int, Any]] = {
     ("DELETE", "/api/notices/{notice_id}"): {200: NoticeSchema},
     ("GET", "/api/briefing"): {200: BriefingReply},
     ("GET", "/api/tiles/{z}/{x}/{y}.png"): {200: {"image/png": _BINARY}},
+    ("GET", "/api/tiles/offline"): {200: OfflineTilesReply},
     ("GET", "/api/geocode/reverse"): {200: AddressReply},
 }
 

@@ -93,6 +93,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         or os.path.join(instance_path, "tiles"),
         "TILE_CACHE_MB": _int("WIJKPOST_TILE_CACHE_MB", 200),
         "TILE_CACHE_DAYS": _int("WIJKPOST_TILE_CACHE_DAYS", 30),
+        # What a device keeps offline of its own wijk's map (GET /api/tiles/offline)
+        "OFFLINE_TILES_MB": float(os.environ.get("WIJKPOST_OFFLINE_TILES_MB") or 50),
+        "OFFLINE_TILES_MIN_ZOOM": _int("WIJKPOST_OFFLINE_TILES_MIN_ZOOM", 12),
+        "OFFLINE_TILES_MAX_ZOOM": _int("WIJKPOST_OFFLINE_TILES_MAX_ZOOM", 18),
         "BEHIND_PROXY": os.environ.get("WIJKPOST_BEHIND_PROXY", "") == "1",
         # Scheduled jobs run in the server process (one leader among all processes).
         "SCHEDULER_ENABLED": os.environ.get("WIJKPOST_SCHEDULER", "1") == "1",

@@ -323,10 +323,14 @@ class Area(RdBox, db.Model):
     rev: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the change log took it off the devices (ended, no live notice on it); None
+    # while devices hold it. The retract job finds the ended ones not yet taken off.
+    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_areas_team", "team_id"),
         Index("ix_areas_bbox", "min_x", "max_x", "min_y", "max_y"),
+        Index("ix_areas_retract", "retracted_at", "valid_until"),
     )
 
 
@@ -350,9 +354,12 @@ class Notice(RdBox, db.Model):
     rev: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the change log took it off the devices (valid_until passed); None while live.
+    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_notices_due", "dispatched_at", "send_at"),
+        Index("ix_notices_retract", "retracted_at", "valid_until"),
         Index("ix_notices_bbox", "min_x", "max_x", "min_y", "max_y"),
     )
 

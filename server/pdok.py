@@ -140,6 +140,18 @@ def tile(z: int, x: int, y: int):  # type: ignore[no-untyped-def]
     return response
 
 
+@blp.route("/tiles/offline", methods=["GET"])
+@require_auth()
+def offline_tiles():  # type: ignore[no-untyped-def]
+    """What a device keeps offline of its own wijk's map: the zoom levels (coarse first)
+    and at most ``max_bytes`` of tiles, fetched ahead through ``/api/tiles``."""
+    config = current_app.config
+    low = max(config["OFFLINE_TILES_MIN_ZOOM"], config["TILE_MIN_ZOOM"])
+    high = min(config["OFFLINE_TILES_MAX_ZOOM"], config["TILE_MAX_ZOOM"])
+    return {"max_bytes": max(0, int(config["OFFLINE_TILES_MB"] * 1024 * 1024)),
+            "min_zoom": low, "max_zoom": max(low, high)}
+
+
 def _house_number(doc: dict[str, Any]) -> str | None:
     number = doc.get("huisnummer")
     if number is None:

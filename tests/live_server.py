@@ -46,6 +46,9 @@ class Server:
             "WIJKPOST_ARGON2_TIME_COST": "1",
             "WIJKPOST_ARGON2_MEMORY_KIB": "1024",
             "FLASK_DEBUG": "0",
+            # Tests never reach PDOK (a device fetches its wijk's tiles ahead after every
+            # sync): a closed local port answers at once; tests that need tiles set a stand-in.
+            "WIJKPOST_TILE_URL": "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png",
             **(env or {}),
         }
         # A copy of the built app, so that a test can publish a "new version" of it.

@@ -8,6 +8,7 @@ import { BeheerScreen } from './screens/Beheer.jsx';
 import { SubstitutesScreen } from './screens/beheer/Substitutes.jsx';
 import { LoginScreen, PinSetupScreen, PinUnlockScreen } from './screens/Login.jsx';
 import { ListScreen, NewScreen } from './screens/List.jsx';
+import { NoticeScreen } from './screens/Notice.jsx';
 import { RecordScreen, flushOpenForm } from './screens/Record.jsx';
 import { ConflictScreen, ReviewDetailScreen, ReviewQueueScreen } from './screens/Review.jsx';
 import { SyncBar, TopBar } from './screens/parts.jsx';
@@ -57,6 +58,7 @@ function route(hash) {
   if (parts[0] === 'review' && parts[1] && parts[2] === 'conflict' && parts[3]) return { name: 'conflict', id: parts[1], conflictId: parts[3] };
   if (parts[0] === 'review' && parts[1]) return { name: 'review', id: parts[1] };
   if (parts[0] === 'briefing') return { name: 'briefing' };
+  if (parts[0] === 'notices' && parts[1]) return { name: 'notice', id: parts[1] };
   if (parts[0] === 'login') return { name: 'login' };
   if (parts[0] === 'beheer' && parts[1] === 'vervangers') return { name: 'substitutes' };
   return { name: 'list' };
@@ -118,6 +120,7 @@ export function App() {
   else if (r.name === 'settings') screen = <SettingsScreen />;
   else if (r.name === 'logout') screen = <LogoutScreen />;
   else if (r.name === 'briefing') screen = <BriefingScreen />;
+  else if (r.name === 'notice') screen = <NoticeScreen key={r.id} id={r.id} />;
   else if (r.name === 'team') screen = <ListScreen scope="team" leader={leader} />;
   else if (r.name === 'review' && leader) screen = <ReviewDetailScreen key={r.id} id={r.id} />;
   else if (r.name === 'conflict' && leader) screen = <ConflictScreen key={r.conflictId} id={r.id} conflictId={r.conflictId} />;

@@ -103,3 +103,79 @@ export function locationMap(container, location) {
   else map.setView(at, 18);
   return () => map.remove();
 }
+
+// -- the beheerder's maps ------------------------------------------------------------------
+
+const DRAFT = { color: '#0b5394', weight: 3, fillOpacity: 0.15 };
+const OTHER_AREA = { color: '#6b6b6b', weight: 1, fillOpacity: 0.04, dashArray: '4 4' };
+const CHOSEN = { color: '#b00020', weight: 3, fillOpacity: 0.12, className: 'chosen-area' };
+const NL = [52.15, 5.3];
+const round7 = (v) => Number(v.toFixed(7));
+
+/** The current areas, faint, for orientation; the map is fitted to them. */
+function areasLayer(map, areas) {
+  const group = L.featureGroup();
+  for (const area of areas || []) {
+    L.geoJSON(area.geometry, { style: OTHER_AREA, interactive: false }).addTo(group);
+  }
+  group.addTo(map);
+  if (group.getLayers().length) map.fitBounds(group.getBounds(), { maxZoom: 15 });
+  else map.setView(NL, 8);
+  return group;
+}
+
+/**
+ * The beheerder draws an area: every tap or click on the map adds a corner (the arrow keys
+ * pan the map, `addCentre` adds its centre, for a keyboard). onChange gets the corners as
+ * [[lon, lat], ...] (open: the caller closes the ring). Returns the controls.
+ */
+export function drawMap(container, { areas, onChange }) {
+  const map = L.map(container, { zoomControl: true, attributionControl: true });
+  baseLayer().addTo(map);
+  areasLayer(map, areas);
+  const corners = [];
+  const shape = L.polygon([], { ...DRAFT, interactive: false }).addTo(map);
+  const dots = L.layerGroup().addTo(map);
+  const redraw = () => {
+    shape.setLatLngs(corners);
+    dots.clearLayers();
+    for (const at of corners) L.circleMarker(at, { radius: 5, color: DRAFT.color, fillOpacity: 1, interactive: false }).addTo(dots);
+    onChange(corners.map((at) => [round7(at.lng), round7(at.lat)]));
+  };
+  map.on('click', (event) => { corners.push(event.latlng); redraw(); });
+  return {
+    addCentre() { corners.push(map.getCenter()); redraw(); },
+    undo() { corners.pop(); redraw(); },
+    clear() { corners.length = 0; redraw(); },
+    remove() { map.remove(); },
+  };
+}
+
+/**
+ * A notice's place: a tap or click picks the point (onPick({lat, lon})); `show` draws the
+ * point with its radius, or the chosen area. Returns {show({point, radius_m, area}), remove()}.
+ */
+export function pickMap(container, { areas, onPick }) {
+  const map = L.map(container, { zoomControl: true, attributionControl: true });
+  baseLayer().addTo(map);
+  areasLayer(map, areas);
+  let shown = null;
+  map.on('click', (event) => onPick({ lat: round7(event.latlng.lat), lon: round7(event.latlng.lng) }));
+  return {
+    show({ point, radius_m: radius, area }) {
+      if (shown) shown.remove();
+      shown = null;
+      if (area) {
+        shown = L.geoJSON(area.geometry, { style: CHOSEN, interactive: false }).addTo(map);
+        map.fitBounds(shown.getBounds(), { maxZoom: 16 });
+      } else if (point) {
+        shown = L.featureGroup([
+          L.circle([point.lat, point.lon], { ...CHOSEN, radius: radius > 0 ? radius : 0, interactive: false }),
+          L.circleMarker([point.lat, point.lon], { radius: 5, color: CHOSEN.color, fillOpacity: 1, interactive: false }),
+        ]).addTo(map);
+        if (!map.getBounds().contains([point.lat, point.lon])) map.panTo([point.lat, point.lon]);
+      }
+    },
+    remove() { map.remove(); },
+  };
+}

@@ -45,3 +45,13 @@ export async function disablePush(token) {
   }
   await subscription.unsubscribe();
 }
+
+/** A tap on a notice's notification (sw.js) asks an open window to show the notice. Only
+ * the app's own notice and briefing routes are followed. */
+export function listenForNoticeTaps() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    const hash = event.data && event.data.type === 'OPEN_ROUTE' ? String(event.data.hash) : '';
+    if (/^#\/(notices\/[0-9A-Za-z_-]{1,64}|briefing)$/.test(hash)) location.hash = hash;
+  });
+}

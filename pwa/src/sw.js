@@ -24,24 +24,33 @@ registerRoute(
   new NetworkFirst({ cacheName: 'wijkpost-forms', networkTimeoutSeconds: 5 }),
 );
 
-// Map tiles (through the server, not police data) are kept for offline use, bounded; the
-// page deletes this cache at logout and wipe.
+// Map tiles (through the server, not police data) are kept for offline use: the officer's
+// own wijk, fetched ahead by the page into WIJK_TILE_CACHE (geo/tiles.js), is answered from
+// there first; other tiles the officer looked at go to a bounded cache of their own. The
+// page deletes both at logout and wipe.
 const TILE_CACHE = 'wijkpost-tiles';
+const WIJK_TILE_CACHE = 'wijkpost-wijk-tiles';
 const MAX_TILES = 2500; // about 50 MB at ~20 KB a tile
+const browsedTiles = new CacheFirst({
+  cacheName: TILE_CACHE,
+  plugins: [{
+    cacheWillUpdate: async ({ response }) => (response && response.status === 200 ? response : null),
+    cacheDidUpdate: async ({ cacheName }) => {
+      const cache = await caches.open(cacheName);
+      const keys = await cache.keys();
+      for (const old of keys.slice(0, Math.max(0, keys.length - MAX_TILES))) await cache.delete(old);
+    },
+  }],
+});
 registerRoute(
   ({ url, request }) => url.origin === self.location.origin && url.pathname.startsWith('/api/tiles/')
-    && request.method === 'GET',
-  new CacheFirst({
-    cacheName: TILE_CACHE,
-    plugins: [{
-      cacheWillUpdate: async ({ response }) => (response && response.status === 200 ? response : null),
-      cacheDidUpdate: async ({ cacheName }) => {
-        const cache = await caches.open(cacheName);
-        const keys = await cache.keys();
-        for (const old of keys.slice(0, Math.max(0, keys.length - MAX_TILES))) await cache.delete(old);
-      },
-    }],
-  }),
+    && /^\/api\/tiles\/\d+\/\d+\/\d+\.png$/.test(url.pathname) && request.method === 'GET',
+  async (options) => {
+    // The page fetching ahead stores the tile itself, in the wijk's cache.
+    if (options.request.headers.get('X-Wijkpost-Prefetch') === '1') return fetch(options.request);
+    const wijk = await caches.match(options.url.href, { cacheName: WIJK_TILE_CACHE });
+    return wijk || browsedTiles.handle(options);
+  },
 );
 
 // Everything else under /api/: straight to the network, never cached.
@@ -75,17 +84,28 @@ self.addEventListener('push', (event) => {
   event.waitUntil(self.registration.showNotification(payload.title || 'Gebiedsbericht', {
     tag: id ? `notice-${id}` : 'notice',
     icon: '/icons/icon-192.png',
-    data: { url: '/#/briefing', notice_id: id },
+    data: { url: noticeRoute(id), notice_id: id },
   }));
 });
 
-// A tap opens the briefing (where the notice's body is read, in the unlocked app).
+/** The app's route for a notice: built from a plain id, never a URL taken as given. */
+function noticeRoute(id) {
+  return /^[0-9A-Za-z_-]{1,64}$/.test(id || '') ? `/#/notices/${id}` : '/#/briefing';
+}
+
+/** A tap: an open window of the app shows the notice (its hash changes, so the key in page
+ * memory stays and no PIN is asked again) and comes to the front; else a new window. */
+async function openNotice(data) {
+  const url = noticeRoute(data && data.notice_id);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((c) => new URL(c.url).origin === self.location.origin);
+  if (!open) return self.clients.openWindow(url);
+  open.postMessage({ type: 'OPEN_ROUTE', hash: url.slice(1) });
+  try { await open.focus(); } catch { /* focus needs the tap's user activation */ }
+  return open;
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const url = new URL((event.notification.data && event.notification.data.url) || '/#/briefing', self.location.origin).href;
-  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((clients) => {
-    const open = clients.find((c) => 'focus' in c);
-    if (!open) return self.clients.openWindow(url);
-    return (open.navigate ? open.navigate(url).catch(() => open) : Promise.resolve(open)).then((c) => (c || open).focus());
-  }));
+  event.waitUntil(openNotice(event.notification.data));
 });

@@ -152,7 +152,19 @@ def change(area: Area, columns: dict[str, Any]) -> Area:
 def _written(area: Area) -> None:
     box = (area.min_x, area.max_x, area.min_y, area.max_y)
     spatial.index_area(area.id, box, area.geometry)
-    changes.mark_teams("area", str(area.id), teams_of(area))
+    on_devices(area)
+
+
+def on_devices(area: Area, now: datetime | None = None) -> None:
+    """Log the area for its teams' devices while it is live, or take it off them once it
+    ended (kept while a live notice refers to it: the devices evaluate that notice with
+    its shape, as the server does)."""
+    from server.geo_entities import area_live
+
+    now = now or utcnow()
+    live = area_live(area, now)
+    changes.mark_teams("area", str(area.id), teams_of(area) if live else set())
+    area.retracted_at = None if live else now
 
 
 def delete(area: Area) -> None:

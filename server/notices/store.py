@@ -14,6 +14,7 @@ from server import changes, spatial
 from server.areas import store as areas
 from server.extensions import db
 from server.geo import to_rd_many
+from server.geo_entities import area_live
 from server.geoinput import InputError, check_point, number, parse_time
 from server.models import Area, Notice, NoticeTeam, aware, iso, utcnow
 from server.notices.dispatch import push_ttl_s
@@ -201,7 +202,15 @@ def _written(notice: Notice) -> set[int]:
     db.session.flush()
     point = None if notice.lat is None else (notice.lat, notice.lon)
     spatial.index_notice(notice.id, box, notice.area_id, point, notice.radius_m)
-    changes.mark_teams("notice", str(notice.id), teams)
+    # An ended notice leaves the devices at once (its teams stay: officers may still GET it).
+    now = utcnow()
+    live = aware(notice.valid_until) > now
+    changes.mark_teams("notice", str(notice.id), teams if live else set())
+    notice.retracted_at = None if live else now
+    if notice.area_id is not None:
+        area = db.session.get(Area, notice.area_id)
+        if area is not None and (area.retracted_at is None) != area_live(area, now):
+            areas.on_devices(area, now)  # back for this live notice, or off with its last one
     return teams
 
 

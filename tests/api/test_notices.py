@@ -161,8 +161,9 @@ def test_ending_a_notice(beheerder: Api, agent1: Api) -> None:
     assert response.status_code == 200
     assert response.get_json()["valid_until"] <= iso()
     assert agent1.get("/api/notices?active=1").get_json()["items"] == []
-    [ended] = agent1.pull_all(cursor)["changes"]
-    assert ended["op"] == "upsert" and ended["record"]["valid_until"] <= iso()
+    [ended] = agent1.pull_all(cursor)["changes"]  # it leaves the devices at once
+    assert (ended["entity"], ended["id"], ended["op"]) == ("notice", str(notice["id"]), "remove")
+    assert agent1.get(f"/api/notices/{notice['id']}").get_json()["valid_until"] <= iso()
 
 
 def test_ids_out_of_range_are_404(beheerder: Api, agent1: Api) -> None:

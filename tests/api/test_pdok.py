@@ -143,3 +143,14 @@ def test_tile_cache_is_trimmed_oldest_first(tmp_path: Any) -> None:
         os.utime(path, (1000 + index, 1000 + index))
     _trim(str(tmp_path), 5000)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{i}.png" for i in range(6, 10)]
+
+
+def test_offline_tiles_settings_within_the_proxys_zoom_levels(app: Any, agent1: Api,
+                                                             client: Any) -> None:
+    assert client.get("/api/tiles/offline").status_code == 401
+    assert agent1.get("/api/tiles/offline").get_json() == {
+        "max_bytes": 50 * 1024 * 1024, "min_zoom": 12, "max_zoom": 18}
+    app.config.update(OFFLINE_TILES_MB=0.25, OFFLINE_TILES_MIN_ZOOM=3,
+                      OFFLINE_TILES_MAX_ZOOM=25, TILE_MAX_ZOOM=17)
+    assert agent1.get("/api/tiles/offline").get_json() == {
+        "max_bytes": 262144, "min_zoom": 6, "max_zoom": 17}

@@ -58,11 +58,11 @@ def _ensure_built() -> None:
     subprocess.run([npm, "run", "build"], cwd=ROOT, check=True)
 
 
-def serve() -> Iterator[Server]:
-    """A server on a database of its own, for the fixture's scope."""
+def serve(env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A server on a database of its own (with ``env`` on top), for the fixture's scope."""
     _ensure_built()
     tmp = tempfile.mkdtemp(prefix="wijkpost-e2e-")
-    srv = Server(tmp)
+    srv = Server(tmp, env=env)
     srv.start()
     yield srv
     srv.stop()

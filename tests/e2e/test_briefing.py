@@ -118,7 +118,7 @@ def test_push_message_shows_the_title_once_per_notice(new_context: Any,
     shown = page.evaluate("""() => navigator.serviceWorker.ready.then(r => r.getNotifications())
         .then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))""")
     assert shown == [{"title": "Let op: inbraakgolf (herhaald)", "body": "",
-                      "tag": "notice-41", "data": {"url": "/#/briefing", "notice_id": "41"}}]
+                      "tag": "notice-41", "data": {"url": "/#/notices/41", "notice_id": "41"}}]
 
     # the settings say how push behaves (title on a locked screen, iOS, next sync)
     page.goto("/#/settings")

@@ -2,8 +2,10 @@
 // hotspots) and the registrations on the device, with the server's rules (DESIGN.md §6):
 // active notices whose area contains the point or whose point + radius covers it (their
 // priority), areas of attention containing the point (priority 2), hotspots and registrations
-// of the last RECENT_DAYS within NEARBY_M (priority 3); priority, then distance.
+// of the last RECENT_DAYS within NEARBY_M (priority 3); priority, then distance. Areas are
+// judged in RD New (area.js), points geodesically (geodesic.js), as on the server.
 import { decryptJSON } from '../store/crypto.js';
+import { contains } from './area.js';
 import { geodesicMetres } from './geodesic.js';
 
 export const NEARBY_M = 500;
@@ -35,30 +37,6 @@ export async function loadGeo(s) {
     else if (row.entity === 'hotspot') out.hotspots.push(value);
   }
   return out;
-}
-
-// Ray casting on one ring of [lon, lat] positions.
-function inRing(ring, lon, lat) {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-function inPolygon(rings, lon, lat) {
-  if (!rings.length || !inRing(rings[0], lon, lat)) return false;
-  return !rings.slice(1).some((hole) => inRing(hole, lon, lat));
-}
-
-/** True when a GeoJSON Polygon/MultiPolygon geometry contains the point. */
-export function contains(geometry, point) {
-  if (!geometry) return false;
-  if (geometry.type === 'Polygon') return inPolygon(geometry.coordinates, point.lon, point.lat);
-  if (geometry.type === 'MultiPolygon') return geometry.coordinates.some((p) => inPolygon(p, point.lon, point.lat));
-  return false;
 }
 
 function active(item, now) {

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { currentForms } from '../forms/definitions.js';
 import { evaluate, loadGeo, registrationPoints } from '../geo/briefing.js';
+import { prefetchWijkTiles, wijkTiles } from '../geo/tiles.js';
 import { active } from '../store/session.js';
 import { changes, loadRecords } from '../store/records.js';
 import { useObservable } from '../ui/observable.js';
@@ -28,6 +29,29 @@ function distanceText(metres) {
   if (metres < 1) return 'hier';
   if (metres < 1000) return `${Math.round(metres)} m`;
   return `${(metres / 1000).toFixed(1).replace('.', ',')} km`;
+}
+
+function megabytes(bytes) {
+  const mb = bytes / (1024 * 1024);
+  if (mb < 0.1) return `${Math.ceil(bytes / 1024)} kB`;
+  return `${mb >= 10 ? Math.round(mb) : mb.toFixed(1).replace('.', ',')} MB`;
+}
+
+/** What the device holds of the own wijk's map for offline use (geo/tiles.js). */
+export function WijkMapStatus() {
+  const t = useObservable(wijkTiles);
+  useEffect(() => { prefetchWijkTiles(); }, []);
+  let text = null;
+  if (t.state === 'done') text = `Kaart van uw wijk offline beschikbaar: ${megabytes(t.bytes)}`;
+  else if (t.state === 'running') text = `Kaart van uw wijk wordt offline opgeslagen: ${t.have} van ${t.total} kaartdelen (${megabytes(t.bytes)})`;
+  else if (t.state === 'capped') {
+    text = `Kaart van uw wijk deels offline beschikbaar: ${megabytes(t.bytes)}. De grens van ${megabytes(t.maxBytes)} is bereikt; de fijnste zoomniveaus ontbreken deels.`;
+  } else if (t.state === 'paused') {
+    text = t.total ? `Kaart van uw wijk: ${t.have} van ${t.total} kaartdelen offline (${megabytes(t.bytes)}). Het ophalen gaat verder bij de volgende synchronisatie.`
+      : 'Kaart van uw wijk: nog niet offline opgeslagen. Dat gebeurt bij de volgende synchronisatie.';
+  } else if (t.state === 'none') text = 'Er is geen wijk van uw team op dit apparaat; er staat geen kaart offline.';
+  if (!text) return null;
+  return <p class="note" role="status" data-testid="wijk-map-status" data-state={t.state}>{text}</p>;
 }
 
 export function BriefingScreen() {
@@ -74,6 +98,7 @@ export function BriefingScreen() {
       <h1>Briefing</h1>
       <p class="note">Wat speelt er waar u nu bent. Berekend op dit apparaat, ook zonder verbinding,
         met de gegevens van de laatste synchronisatie.</p>
+      <WijkMapStatus />
       {problem && <p class="warning" role="alert">{problem}</p>}
       {!point && !problem && <p role="status">Locatie bepalen…</p>}
       {point && (
@@ -86,7 +111,8 @@ export function BriefingScreen() {
                 {items.map((item) => (
                   <li key={`${item.kind}:${item.id}`} class={`briefing-item priority-${item.priority}`}>
                     <p class="briefing-kind">{KIND_LABELS[item.kind]} · prioriteit {PRIORITY_LABELS[item.priority] || item.priority} · {distanceText(item.distance_m)}</p>
-                    <h3>{item.kind === 'registration' ? <a href={`#/r/${item.id}`}>{titleOf(item)}</a> : titleOf(item)}</h3>
+                    <h3>{item.kind === 'registration' ? <a href={`#/r/${item.id}`}>{titleOf(item)}</a>
+                      : item.kind === 'notice' ? <a href={`#/notices/${item.id}`}>{titleOf(item)}</a> : titleOf(item)}</h3>
                     {item.body && <p class="briefing-body">{item.body}</p>}
                     {item.reason && <p class="briefing-body">{item.reason}</p>}
                     {item.kind === 'hotspot' && <p class="briefing-body">{item.count} registraties</p>}

@@ -236,7 +236,7 @@ export function tokenExpired() {
 
 /** Ends the browser's push subscription (the server ends its own at logout and revocation),
  * so no notice title of this user shows on the device afterwards, and drops the cached map
- * tiles. Best effort. */
+ * tiles (browsed and the wijk's). Best effort. */
 async function endDeviceExtras() {
   try {
     const reg = 'serviceWorker' in navigator ? await navigator.serviceWorker.getRegistration() : null;
@@ -244,7 +244,10 @@ async function endDeviceExtras() {
     if (sub) await sub.unsubscribe();
   } catch { /* nothing to end */ }
   try {
-    if ('caches' in self) await caches.delete('wijkpost-tiles'); // where the officer looked
+    if ('caches' in self) {
+      await caches.delete('wijkpost-tiles'); // where the officer looked
+      await caches.delete('wijkpost-wijk-tiles'); // the own wijk, fetched ahead (geo/tiles.js)
+    }
   } catch { /* no cache */ }
 }
 

@@ -5,6 +5,7 @@
 // browser often still says it is online), a cheap probe of /health every few seconds
 // notices its return and syncs at once; other failures back off exponentially.
 import { ApiError, NetworkError, api } from '../api.js';
+import { prefetchWijkTiles } from '../geo/tiles.js';
 import { canRegister } from '../roles.js';
 import { decryptBytes, decryptJSON, encryptJSON } from '../store/crypto.js';
 import { getMeta, isQuotaError, setMeta } from '../store.js';
@@ -164,6 +165,7 @@ async function round() {
     await setMeta(s.db, 'lastSyncAt', now);
     syncStatus.update({ online: true, error: photoProblem, progress: null });
     schedule(MAX_DELAY_MS - Math.round(Math.random() * 5000));
+    prefetchWijkTiles(); // the own wijk's map for offline use; resumes where it stopped
   } catch (error) {
     failures += 1;
     let message;
@@ -414,7 +416,7 @@ async function storePage(s, reply) {
         removed.push(change.id);
       }
     } else if (change.op === 'upsert') {
-      geo.push({ key: `${change.entity}:${change.id}`, entity: change.entity, enc: await encryptJSON(key, change.record) });
+      geo.push({ key: `${change.entity}:${change.id}`, entity: change.entity, gen, enc: await encryptJSON(key, change.record) });
     } else {
       geo.push({ key: `${change.entity}:${change.id}`, remove: true });
     }
@@ -445,6 +447,8 @@ async function storePage(s, reply) {
       // The reset pull is complete: drop what it did not confirm (never a local-only record).
       const stale = await db.records.filter((row) => !row.local && (row.gen || 0) < resetGen).primaryKeys();
       await db.records.bulkDelete(stale);
+      // Areas, notices and hotspots of a former scope (another team) go the same way.
+      await db.geo.bulkDelete(await db.geo.filter((row) => (row.gen || 0) < resetGen).primaryKeys());
       resetGen = null;
     }
     await db.meta.bulkPut([

@@ -1,10 +1,12 @@
 // Area notices for a beheerder (online, through /api/notices): write one on an area or on
-// a point with a radius, preview who it reaches, send; per notice the accepted sends.
-import { useEffect, useState } from 'preact/hooks';
+// a point with a radius (picked on the map, or typed), preview who it reaches, send; per
+// notice the accepted sends.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../api.js';
 import { requireActive } from '../../store/session.js';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../../ui/format.js';
 import { problemText } from './Areas.jsx';
+import { useLazyMap } from './maps.js';
 
 const PRIORITY_LABELS = { 1: 'Hoog', 2: 'Middel', 3: 'Laag' };
 
@@ -28,6 +30,28 @@ function bodyOf(d) {
     body.radius_m = Number(d.radius_m);
   }
   return body;
+}
+
+/** The notice's place on the map: a tap picks the point (its radius drawn around it), a
+ * chosen area is drawn. The typed fields stay, for a keyboard and for exact values. */
+function PlaceMap({ areas, draft, onPick }) {
+  const ref = useRef(null);
+  const controls = useLazyMap(ref, areas !== null, (module, element) => module.pickMap(element, { areas, onPick }));
+  const point = draft.lat !== '' && draft.lon !== '' && Number.isFinite(Number(draft.lat)) && Number.isFinite(Number(draft.lon))
+    ? { lat: Number(draft.lat), lon: Number(draft.lon) } : null;
+  const area = draft.where === 'area' ? (areas || []).find((a) => String(a.id) === String(draft.area_id)) : null;
+  useEffect(() => {
+    if (!controls) return;
+    if (draft.where === 'area') controls.show({ area });
+    else controls.show({ point, radius_m: Number(draft.radius_m) || 0 });
+  }, [controls, draft.where, draft.area_id, draft.lat, draft.lon, draft.radius_m, area]);
+  return (
+    <>
+      <p class="note" id="place-help">{draft.where === 'area' ? 'De kaart toont het gekozen gebied.'
+        : 'Tik of klik op de kaart om het punt te kiezen; de cirkel toont de straal.'}</p>
+      <div ref={ref} class="admin-map pick-map" role="region" aria-label="Kaart met de plaats van het bericht" aria-describedby="place-help" />
+    </>
+  );
 }
 
 export function NoticesSection({ areas }) {
@@ -96,6 +120,11 @@ export function NoticesSection({ areas }) {
             {field('notice-radius', 'Straal in meters', <input id="notice-radius" type="number" min="1" value={draft.radius_m} onInput={set('radius_m')} />)}
           </>
         )}
+        <PlaceMap areas={areas} draft={draft}
+          onPick={({ lat, lon }) => {
+            setDraft((d) => (d.where === 'point' ? { ...d, lat: String(lat), lon: String(lon) } : d));
+            setPreview(null);
+          }} />
         {field('notice-priority', 'Prioriteit', (
           <select id="notice-priority" value={draft.priority} onChange={set('priority')}>
             {[1, 2, 3].map((p) => <option key={p} value={p}>{PRIORITY_LABELS[p]}</option>)}
