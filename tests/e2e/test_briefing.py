@@ -101,24 +101,35 @@ def test_push_message_shows_the_title_once_per_notice(new_context: Any,
     page.wait_for_timeout(300)
     origin = live_server.url.rstrip("/")
     registration = next(r for r in registrations if r["scopeURL"].startswith(origin))
+
+    def shown() -> list[dict[str, Any]]:
+        return page.evaluate("""() => navigator.serviceWorker.ready
+            .then(r => r.getNotifications())
+            .then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag,
+                                          data: n.data})))""")
+
+    def until(check: Any) -> list[dict[str, Any]]:
+        """Polls the notifications (each read awaited) until ``check`` holds."""
+        for _ in range(100):
+            current = shown()
+            if check(current):
+                return current
+            page.wait_for_timeout(100)
+        raise AssertionError(f"notifications: {shown()}")
+
     def deliver(title: str) -> None:
         cdp.send("ServiceWorker.deliverPushMessage", {
             "origin": origin, "registrationId": registration["registrationId"],
             "data": json.dumps({"notice_id": 41, "title": title, "priority": 1,
                                 "url": "/#/briefing"})})
-        page.wait_for_function("""title => navigator.serviceWorker.ready
-            .then(r => r.getNotifications()).then(n => n.some(x => x.title === title))""",
-                               arg=title)
+        until(lambda current: any(n["title"] == title for n in current))
 
     deliver("Let op: inbraakgolf")
     deliver("Let op: inbraakgolf (herhaald)")  # a repeated send replaces it (tag)
     # the replacement settles: one notification, the newer title
-    page.wait_for_function("""() => navigator.serviceWorker.ready
-        .then(r => r.getNotifications()).then(n => n.length === 1)""")
-    shown = page.evaluate("""() => navigator.serviceWorker.ready.then(r => r.getNotifications())
-        .then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))""")
-    assert shown == [{"title": "Let op: inbraakgolf (herhaald)", "body": "",
-                      "tag": "notice-41", "data": {"url": "/#/notices/41", "notice_id": "41"}}]
+    settled = until(lambda current: len(current) == 1)
+    assert settled == [{"title": "Let op: inbraakgolf (herhaald)", "body": "",
+                        "tag": "notice-41", "data": {"url": "/#/notices/41", "notice_id": "41"}}]
 
     # the settings say how push behaves (title on a locked screen, iOS, next sync)
     page.goto("/#/settings")
