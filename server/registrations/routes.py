@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, or_, select
 
-from server import access, audit
+from server import access, audit, search
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
@@ -127,7 +127,7 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     if "date_to" in args:
         query = query.where(Registration.created_at < args["date_to"])
     if "q" in args:
-        query = query.where(_search(args["q"]))
+        query = query.where(search.matching(args["q"], Registration.id))
     waiting = args["order"] == "waiting"
     if waiting:
         # the queue: what waits for a decision, by submission time
@@ -167,22 +167,6 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
         "more": more,
         "waiting_count": waiting_count,
     }
-
-
-# the text fields searched, in every registration type that has them
-_SEARCHED = ("narrative", "street", "place")
-
-
-def _search(q: str) -> Any:
-    """Every word of ``q`` in one of the searched fields, case-insensitive. A LIKE scan
-    inside the caller's teams (bounded by the team index); no full-text index yet."""
-    clauses = []
-    for word in q.split()[:8]:
-        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
-        clauses.append(or_(*(func.lower(Registration.data[f].as_string()).like(
-            pattern, escape="\\") for f in _SEARCHED)))
-    return and_(*clauses) if clauses else true()
 
 
 def _encode_cursor(row: Any, waiting: bool = False) -> str:

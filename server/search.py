@@ -1,0 +1,184 @@
+"""Full-text search over registrations' narrative, street and place (the review list's ``q``).
+
+Every word of ``q`` must occur as the start of a word in one of those fields (``jans``
+finds "Jansen"), case and accents ignored. A word holding punctuation is a phrase of its
+parts (``kop-staart`` finds "Kop-staartbotsing"). A word without a letter or digit finds
+nothing and is left out; a ``q`` of such words only matches no registration.
+
+SQLite: an FTS5 index (``unicode61``, diacritics removed) over a table holding each
+registration's searched text. Triggers on ``registrations`` keep that table in step with
+every write of ``data``, whoever makes it (the push path's bulk statements, decisions,
+the retention job's DELETE, a repair by hand), so no writer can forget it.
+
+PostgreSQL: a ``tsvector`` column generated from ``data`` under a GIN index, through one
+SQL function (``wijkpost_search_text``: ``unaccent`` when the extension can be installed,
+lower case, every run of other characters than letters and digits made a space). The
+query's words go through the same function in the database first, so both sides split
+and fold text alike whatever the database's locale; only letters and digits then reach
+the ``tsquery``, which leaves no room for its operators.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import false, literal_column, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from server.extensions import db
+
+SEARCHED = ("narrative", "street", "place")
+MAX_WORDS = 8  # more words only narrow further; this bounds the cost of one query
+
+# --- schema (used by the migration) ------------------------------------------------------
+
+
+def _sqlite_body(row: str) -> str:
+    return " || ' ' || ".join(
+        f"coalesce(json_extract({row}.data, '$.{name}'), '')" for name in SEARCHED)
+
+
+SQLITE_SCHEMA = (
+    # key: the index's rowid. The registrations' own rowid would do, but VACUUM may
+    # renumber it (their key is a text id), which would point the index at other rows.
+    "CREATE TABLE registration_search_rows (key INTEGER PRIMARY KEY, "
+    "id VARCHAR(36) NOT NULL UNIQUE, body TEXT NOT NULL)",
+    "CREATE VIRTUAL TABLE registration_search USING fts5(body, "
+    "content='registration_search_rows', content_rowid='key', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    # the searched text → the index (FTS5's external content pattern)
+    "CREATE TRIGGER registration_search_rows_ai AFTER INSERT ON registration_search_rows "
+    "BEGIN INSERT INTO registration_search (rowid, body) VALUES (new.key, new.body); END",
+    "CREATE TRIGGER registration_search_rows_ad AFTER DELETE ON registration_search_rows "
+    "BEGIN INSERT INTO registration_search (registration_search, rowid, body) "
+    "VALUES ('delete', old.key, old.body); END",
+    "CREATE TRIGGER registration_search_rows_au AFTER UPDATE OF body "
+    "ON registration_search_rows BEGIN "
+    "INSERT INTO registration_search (registration_search, rowid, body) "
+    "VALUES ('delete', old.key, old.body); "
+    "INSERT INTO registration_search (rowid, body) VALUES (new.key, new.body); END",
+    # registrations → the searched text; an update that leaves the three fields as they
+    # were (most pushes: a status, a party) writes nothing more
+    "CREATE TRIGGER registrations_search_ai AFTER INSERT ON registrations BEGIN "
+    f"INSERT INTO registration_search_rows (id, body) VALUES (new.id, {_sqlite_body('new')}); "
+    "END",
+    "CREATE TRIGGER registrations_search_au AFTER UPDATE OF data ON registrations BEGIN "
+    f"UPDATE registration_search_rows SET body = {_sqlite_body('new')} "
+    f"WHERE id = new.id AND body IS NOT {_sqlite_body('new')}; END",
+    "CREATE TRIGGER registrations_search_ad AFTER DELETE ON registrations BEGIN "
+    "DELETE FROM registration_search_rows WHERE id = old.id; END",
+)
+SQLITE_BACKFILL = (
+    "INSERT INTO registration_search_rows (id, body) "
+    f"SELECT id, {_sqlite_body('registrations')} FROM registrations"
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS registrations_search_ai",
+    "DROP TRIGGER IF EXISTS registrations_search_au",
+    "DROP TRIGGER IF EXISTS registrations_search_ad",
+    "DROP TABLE IF EXISTS registration_search",
+    "DROP TABLE IF EXISTS registration_search_rows",
+)
+
+
+def _pg_function(unaccent_schema: str | None) -> str:
+    folded = "$1" if unaccent_schema is None else (
+        f'"{unaccent_schema}".unaccent(\'"{unaccent_schema}".unaccent\'::regdictionary, $1)')
+    # Immutable (a generated column needs it): unaccent's rules file is taken as fixed.
+    # Names are qualified: a restore runs it with an empty search_path.
+    return ("CREATE OR REPLACE FUNCTION wijkpost_search_text(text) RETURNS text "
+            "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT "
+            f"pg_catalog.regexp_replace(pg_catalog.lower({folded}), "
+            "'[^[:alnum:]]+', ' ', 'g') $$")
+
+
+_PG_BODY = " || ' ' || ".join(f"coalesce(data->>'{name}', '')" for name in SEARCHED)
+PG_COLUMN = (
+    "ALTER TABLE registrations ADD COLUMN search tsvector GENERATED ALWAYS AS "
+    f"(to_tsvector('simple'::regconfig, wijkpost_search_text({_PG_BODY}))) STORED",
+    "CREATE INDEX ix_registrations_search ON registrations USING gin (search)",
+)
+PG_DROP = (
+    "DROP INDEX IF EXISTS ix_registrations_search",
+    "ALTER TABLE registrations DROP COLUMN IF EXISTS search",
+    "DROP FUNCTION IF EXISTS wijkpost_search_text(text)",
+)
+
+
+def install(bind: Connection) -> None:
+    """Create the index and fill it from the registrations there are."""
+    if bind.dialect.name == "sqlite":
+        for statement in SQLITE_SCHEMA:
+            bind.exec_driver_sql(statement)
+        bind.exec_driver_sql(SQLITE_BACKFILL)  # the triggers above index each row
+        return
+    schema = None
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+        schema = bind.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'").scalar()
+    except Exception:  # noqa: BLE001  (not installed or not allowed: accents then count)
+        schema = None
+    bind.exec_driver_sql(_pg_function(schema))
+    for statement in PG_COLUMN:  # the generated column is computed for every row here
+        bind.exec_driver_sql(statement)
+
+
+def uninstall(bind: Connection) -> None:
+    for statement in SQLITE_DROP if bind.dialect.name == "sqlite" else PG_DROP:
+        bind.exec_driver_sql(statement)
+
+
+# --- queries -----------------------------------------------------------------------------
+
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def words(q: str) -> list[str]:
+    """The searchable words of ``q``: split on white space, those without any letter or
+    digit left out, at most ``MAX_WORDS``."""
+    return [w for w in q.split() if _LETTER_OR_DIGIT.search(w)][:MAX_WORDS]
+
+
+def fts5_query(found: list[str]) -> str:
+    """An FTS5 query: each word a quoted string (FTS5's own syntax for literal text, so
+    ``NEAR(``, ``*``, ``"`` or ``AND`` in it are text) with a prefix star, all required."""
+    return " AND ".join('"' + w.replace('"', '""') + '"*' for w in found)
+
+
+def tsquery(normalised: list[str]) -> str:
+    """A tsquery from words as ``wijkpost_search_text`` returned them (letters and digits
+    separated by spaces): the parts of one word in sequence, its last part a prefix."""
+    terms = []
+    for word in normalised:
+        parts = ["'" + p.replace("\\", "\\\\").replace("'", "''") + "'" for p in word.split()]
+        if parts:
+            parts[-1] += ":*"
+            terms.append("(" + " <-> ".join(parts) + ")")
+    return " & ".join(terms)
+
+
+def matching(q: str, id_column: Any) -> ColumnElement[bool]:
+    """A condition on a query over ``registrations``: its row matches every word of ``q``.
+    ``id_column`` is the registrations' id column of that query."""
+    found = words(q)
+    if not found:
+        return false()
+    if db.session.get_bind().dialect.name == "sqlite":
+        return id_column.in_(text(
+            "SELECT s.id FROM registration_search JOIN registration_search_rows s "
+            "ON s.key = registration_search.rowid "
+            "WHERE registration_search MATCH :search_match"
+        ).bindparams(search_match=fts5_query(found)).columns(literal_column("id")))
+    marks = ", ".join(f"wijkpost_search_text(:w{i})" for i in range(len(found)))
+    normalised = db.session.execute(text(f"SELECT {marks}"),
+                                    {f"w{i}": w for i, w in enumerate(found)}).one()
+    query = tsquery([n or "" for n in normalised])
+    if not query:
+        return false()
+    return literal_column("registrations.search").op("@@")(
+        text("to_tsquery('simple', :search_query)").bindparams(search_query=query))
