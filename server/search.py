@@ -10,24 +10,24 @@ registration's searched text. Triggers on ``registrations`` keep that table in s
 every write of ``data``, whoever makes it (the push path's bulk statements, decisions,
 the retention job's DELETE, a repair by hand), so no writer can forget it.
 
-PostgreSQL: a ``tsvector`` column generated from ``data`` under a GIN index, through one
-SQL function (``wijkpost_search_text``: ``unaccent`` when the extension can be installed,
-lower case, every run of other characters than letters and digits made a space). The
-query's words go through the same function in the database first, so both sides split
-and fold text alike whatever the database's locale; only letters and digits then reach
-the ``tsquery``, which leaves no room for its operators.
+PostgreSQL: a ``tsvector`` per registration in a table of its own under a GIN index, kept
+by triggers in the same way, through one SQL function (``wijkpost_search_text``:
+``unaccent`` when the extension can be installed, lower case, punctuation made a space).
+The query's words go through the same function in the database first, so both sides
+split and fold text alike whatever the database's locale, and no punctuation reaches the
+``tsquery`` (no room for its operators).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlalchemy import false, literal_column, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from server.extensions import db
+from server.models import Registration
+from server.narrowing import Narrowing
 
 SEARCHED = ("narrative", "street", "place")
 MAX_WORDS = 8  # more words only narrow further; this bounds the cost of one query
@@ -86,23 +86,48 @@ SQLITE_DROP = (
 def _pg_function(unaccent_schema: str | None) -> str:
     folded = "$1" if unaccent_schema is None else (
         f'"{unaccent_schema}".unaccent(\'"{unaccent_schema}".unaccent\'::regdictionary, $1)')
-    # Immutable (a generated column needs it): unaccent's rules file is taken as fixed.
-    # Names are qualified: a restore runs it with an empty search_path.
+    # Punctuation becomes a space, so the parser of to_tsvector sees words and numbers
+    # only (no e-mail, path or version tokens a typed word would not match) and a query
+    # word keeps none of tsquery's operators. (Matching [^[:alnum:]] instead costs ten
+    # times as much: a negated class covers all of Unicode.) Immutable: unaccent's rules
+    # file is taken as fixed; names qualified, as a restore runs with an empty search_path.
     return ("CREATE OR REPLACE FUNCTION wijkpost_search_text(text) RETURNS text "
             "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT "
             f"pg_catalog.regexp_replace(pg_catalog.lower({folded}), "
-            "'[^[:alnum:]]+', ' ', 'g') $$")
+            "'[[:punct:]]+', ' ', 'g') $$")
 
 
-_PG_BODY = " || ' ' || ".join(f"coalesce(data->>'{name}', '')" for name in SEARCHED)
-PG_COLUMN = (
-    "ALTER TABLE registrations ADD COLUMN search tsvector GENERATED ALWAYS AS "
-    f"(to_tsvector('simple'::regconfig, wijkpost_search_text({_PG_BODY}))) STORED",
-    "CREATE INDEX ix_registrations_search ON registrations USING gin (search)",
+_PG_BODY = " || ' ' || ".join(f"coalesce($1->>'{name}', '')" for name in SEARCHED)
+_PG_VECTOR = "to_tsvector('simple'::regconfig, wijkpost_search_text(wijkpost_search_body({})))"
+PG_SCHEMA = (
+    "CREATE FUNCTION wijkpost_search_body(json) RETURNS text LANGUAGE sql IMMUTABLE "
+    f"PARALLEL SAFE AS $$ SELECT {_PG_BODY} $$",
+    # A table of its own rather than a column of registrations: every push rewrites its
+    # registrations' rows, and a column would recompute and reindex the text each time.
+    "CREATE TABLE registration_search (id VARCHAR(36) PRIMARY KEY "
+    "REFERENCES registrations (id) ON DELETE CASCADE, search tsvector NOT NULL)",
+    "CREATE INDEX ix_registration_search ON registration_search USING gin (search)",
+    "CREATE FUNCTION wijkpost_search_index() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "INSERT INTO registration_search (id, search) VALUES "
+    f"(NEW.id, {_PG_VECTOR.format('NEW.data')}) "
+    "ON CONFLICT (id) DO UPDATE SET search = excluded.search; RETURN NULL; END $$",
+    "CREATE TRIGGER registrations_search_ai AFTER INSERT ON registrations "
+    "FOR EACH ROW EXECUTE FUNCTION wijkpost_search_index()",
+    # only when the searched text changed (most pushes set a status, a party, ...)
+    "CREATE TRIGGER registrations_search_au AFTER UPDATE OF data ON registrations "
+    "FOR EACH ROW WHEN (" + " OR ".join(
+        f"(OLD.data->>'{name}') IS DISTINCT FROM (NEW.data->>'{name}')" for name in SEARCHED)
+    + ") EXECUTE FUNCTION wijkpost_search_index()",
+    # a deleted registration takes its row along (the foreign key's ON DELETE CASCADE)
 )
+PG_BACKFILL = (f"INSERT INTO registration_search (id, search) SELECT id, "
+               f"{_PG_VECTOR.format('data')} FROM registrations")
 PG_DROP = (
-    "DROP INDEX IF EXISTS ix_registrations_search",
-    "ALTER TABLE registrations DROP COLUMN IF EXISTS search",
+    "DROP TRIGGER IF EXISTS registrations_search_ai ON registrations",
+    "DROP TRIGGER IF EXISTS registrations_search_au ON registrations",
+    "DROP FUNCTION IF EXISTS wijkpost_search_index()",
+    "DROP TABLE IF EXISTS registration_search",
+    "DROP FUNCTION IF EXISTS wijkpost_search_body(json)",
     "DROP FUNCTION IF EXISTS wijkpost_search_text(text)",
 )
 
@@ -124,8 +149,9 @@ def install(bind: Connection) -> None:
     except Exception:  # noqa: BLE001  (not installed or not allowed: accents then count)
         schema = None
     bind.exec_driver_sql(_pg_function(schema))
-    for statement in PG_COLUMN:  # the generated column is computed for every row here
+    for statement in PG_SCHEMA:
         bind.exec_driver_sql(statement)
+    bind.exec_driver_sql(PG_BACKFILL)
 
 
 def uninstall(bind: Connection) -> None:
@@ -162,23 +188,31 @@ def tsquery(normalised: list[str]) -> str:
     return " & ".join(terms)
 
 
-def matching(q: str, id_column: Any) -> ColumnElement[bool]:
-    """A condition on a query over ``registrations``: its row matches every word of ``q``.
-    ``id_column`` is the registrations' id column of that query."""
+_FTS_IDS = ("SELECT s.id FROM registration_search JOIN registration_search_rows s "
+            "ON s.key = registration_search.rowid WHERE registration_search MATCH :search_match")
+# Row by row: the registration's key in the text table, then that key among the matches
+# (one set per query, of integers: no text id is looked up per match).
+_FTS_ROW = ("EXISTS (SELECT 1 FROM registration_search_rows s WHERE s.id = registrations.id "
+            "AND s.key IN (SELECT rowid FROM registration_search "
+            "WHERE registration_search MATCH :search_match))")
+
+
+def narrowing(q: str) -> Narrowing:
+    """The registrations (rows of ``registrations``) that match every word of ``q``."""
     found = words(q)
     if not found:
-        return false()
+        return Narrowing(false())
     if db.session.get_bind().dialect.name == "sqlite":
-        return id_column.in_(text(
-            "SELECT s.id FROM registration_search JOIN registration_search_rows s "
-            "ON s.key = registration_search.rowid "
-            "WHERE registration_search MATCH :search_match"
-        ).bindparams(search_match=fts5_query(found)).columns(literal_column("id")))
+        match = fts5_query(found)
+        return Narrowing(text(_FTS_ROW).bindparams(search_match=match),
+                         text(_FTS_IDS).bindparams(search_match=match).columns(
+                             literal_column("id")))
     marks = ", ".join(f"wijkpost_search_text(:w{i})" for i in range(len(found)))
     normalised = db.session.execute(text(f"SELECT {marks}"),
                                     {f"w{i}": w for i, w in enumerate(found)}).one()
     query = tsquery([n or "" for n in normalised])
     if not query:
-        return false()
-    return literal_column("registrations.search").op("@@")(
-        text("to_tsquery('simple', :search_query)").bindparams(search_query=query))
+        return Narrowing(false())
+    return Narrowing(Registration.id.in_(text(
+        "SELECT id FROM registration_search WHERE search @@ to_tsquery('simple', :search_query)"
+    ).bindparams(search_query=query).columns(literal_column("id"))))

@@ -11,14 +11,15 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 
-from server import access, audit, search
+from server import access, audit, narrowing, search, spatial
+from server.areas import store as areas
 from server.auth.tokens import Principal, current, require_auth
 from server.errors import ApiError
 from server.extensions import db
 from server.jsonbody import CONTROL, Blueprint
-from server.models import Device, Registration, Revision, User, iso, utcnow
+from server.models import Area, Device, Registration, Revision, User, iso, utcnow
 from server.registrations import names, store, validation
 from server.registrations.forms import forms_document
 from sync.merge import NotAllowed, StaleRevision, decide_amendment, resolve, review
@@ -45,8 +46,13 @@ class ListArgs(Schema):
     date_to = fields.DateTime(data_key="to")
     team = fields.Integer(metadata={"description": "one team (own or substituted)"})
     q = fields.String(validate=[validate.Length(min=1, max=200), _no_controls], metadata={
-        "description": "words in the narrative, street or place (audited: they may name "
-                       "a person)"})
+        "description": "words that must all occur in the narrative, street or place, each "
+                       "as the start of a word (jans finds Jansen), case and accents "
+                       "ignored; a word with punctuation is a phrase of its parts (audited: "
+                       "the terms may name a person)"})
+    area = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), metadata={
+        "description": "an area id of /api/areas the caller sees: registrations whose "
+                       "location lies in it or on its boundary (without a location: none)"})
     order = fields.String(load_default="newest",
                           validate=validate.OneOf(["newest", "waiting"]), metadata={
         "description": "newest: by creation, newest first; waiting: the review queue, "
@@ -112,8 +118,16 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     teams = access.readable_teams(principal)
     if "team" in args:
         teams = teams & {args["team"]}
-    query = store.views_query().add_columns(Registration.submitted_at).where(
-        Registration.team_id.in_(sorted(teams)))
+    narrowings = []
+    if "area" in args:
+        area = db.session.get(Area, args["area"])
+        if area is None or not areas.visible_to(principal.user, area):
+            raise ApiError(422, "unknown_area", "Gebied niet gevonden",
+                           errors={"area": ["Gebied niet gevonden"]})
+        narrowings.append(spatial.area_narrowing(area, sorted(teams)))
+    if "q" in args:
+        narrowings.append(search.narrowing(args["q"]))
+    query = store.views_query().add_columns(Registration.submitted_at)
     if "status" in args:
         query = query.where(Registration.status == args["status"])
     if "type" in args:
@@ -126,8 +140,6 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
         query = query.where(Registration.created_at >= args["date_from"])
     if "date_to" in args:
         query = query.where(Registration.created_at < args["date_to"])
-    if "q" in args:
-        query = query.where(search.matching(args["q"], Registration.id))
     waiting = args["order"] == "waiting"
     if waiting:
         # the queue: what waits for a decision, by submission time
@@ -137,12 +149,13 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
         key, direction = Registration.submitted_at, "asc"
     else:
         key, direction = Registration.created_at, "desc"
+    query = narrowing.apply(query, sorted(teams), narrowings)
     if args.get("cursor"):
         at, last_id = _decode_cursor(args["cursor"])
-        if waiting:
-            query = query.where(or_(key > at, and_(key == at, Registration.id > last_id)))
-        else:
-            query = query.where(or_(key < at, and_(key == at, Registration.id < last_id)))
+        # A row value: both databases seek the index to the cursor, where the same test
+        # spelt out with OR walks the team from its first row on every page.
+        position, after = tuple_(key, Registration.id), tuple_(at, last_id)
+        query = query.where(position > after if waiting else position < after)
     limit = args["limit"]
     order = ((key.asc(), Registration.id.asc()) if direction == "asc"
              else (key.desc(), Registration.id.desc()))

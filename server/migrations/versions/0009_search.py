@@ -1,4 +1,4 @@
-"""Full-text search over registrations' narrative, street and place (FTS5 / tsvector + GIN)
+"""Review list: full-text search over narrative, street and place (FTS5 / tsvector + GIN); the newest-first order indexed per team
 
 Revision ID: 0009s
 Revises: 0008r
@@ -16,7 +16,10 @@ depends_on = None
 
 def upgrade():
     install(op.get_bind())  # fills the index from the registrations there are
+    op.create_index("ix_registrations_team_created", "registrations",
+                    ["team_id", "created_at", "id"])
 
 
 def downgrade():
+    op.drop_index("ix_registrations_team_created", table_name="registrations")
     uninstall(op.get_bind())
