@@ -50,7 +50,10 @@ class ListArgs(Schema):
                        "as the start of a word (jans finds Jansen), case and accents "
                        "ignored; a word with punctuation is a phrase of its parts (audited: "
                        "the terms may name a person)"})
-    area = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), metadata={
+    area = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1,
+                                                  error="Gebied niet gevonden"),
+                          error_messages={"invalid": "Een gebied-id is een geheel getal"},
+                          metadata={
         "description": "an area id of /api/areas the caller sees: registrations whose "
                        "location lies in it or on its boundary (without a location: none)"})
     order = fields.String(load_default="newest",
