@@ -121,18 +121,20 @@ def fill(rows: int) -> tuple[int, int]:
             insert(Registration.__table__, columns, batch)
             spatial.index_registrations(located, [])
             db.session.commit()
-        with app.test_request_context():
-            wijk = areas.create(areas.check_feature({
-                "type": "Feature", "geometry": WIJK, "properties": {
-                    "name": "Bench West", "kind": "wijk", "team": leader.team_id}}))
-            attention = areas.create(areas.check_feature({
-                "type": "Feature", "geometry": ATTENTION, "properties": {
-                    "name": "Bench aandacht", "kind": "attention", "team": leader.team_id}}))
-            db.session.commit()
-            found = wijk.id, attention.id
+        wijk = areas.create(areas.check_feature({
+            "type": "Feature", "geometry": WIJK, "properties": {
+                "name": "Bench West", "kind": "wijk", "team": leader.team_id}}))
+        attention = areas.create(areas.check_feature({
+            "type": "Feature", "geometry": ATTENTION, "properties": {
+                "name": "Bench aandacht", "kind": "attention", "team": leader.team_id}}))
+        db.session.commit()
+        found = wijk.id, attention.id
         if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
+            # as autovacuum leaves a table some time after a load: statistics for the
+            # planner, the visibility map for index-only counts (waiting_count)
+            with db.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
         db.engine.dispose()
     return found
 

@@ -132,6 +132,18 @@ PG_DROP = (
 )
 
 
+def _unaccent(bind: Connection) -> str | None:
+    """The schema of the unaccent extension, installed here if it can be; None without."""
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    except Exception:  # noqa: BLE001  (not installed or not allowed: accents then count)
+        return None
+    return bind.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+        "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'").scalar()
+
+
 def install(bind: Connection) -> None:
     """Create the index and fill it from the registrations there are."""
     if bind.dialect.name == "sqlite":
@@ -139,19 +151,29 @@ def install(bind: Connection) -> None:
             bind.exec_driver_sql(statement)
         bind.exec_driver_sql(SQLITE_BACKFILL)  # the triggers above index each row
         return
-    schema = None
-    try:
-        with bind.begin_nested():
-            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
-        schema = bind.exec_driver_sql(
-            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
-            "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'").scalar()
-    except Exception:  # noqa: BLE001  (not installed or not allowed: accents then count)
-        schema = None
-    bind.exec_driver_sql(_pg_function(schema))
+    bind.exec_driver_sql(_pg_function(_unaccent(bind)))
     for statement in PG_SCHEMA:
         bind.exec_driver_sql(statement)
     bind.exec_driver_sql(PG_BACKFILL)
+
+
+def rebuild(bind: Connection) -> tuple[int, bool]:
+    """Index every registration anew (a repair; on PostgreSQL also after installing
+    unaccent). Returns how many are indexed and whether accents are ignored."""
+    if bind.dialect.name == "sqlite":
+        bind.exec_driver_sql("DELETE FROM registration_search_rows")
+        bind.exec_driver_sql(SQLITE_BACKFILL)
+        # the index from the text table alone, whatever state it was in
+        bind.exec_driver_sql(
+            "INSERT INTO registration_search (registration_search) VALUES ('rebuild')")
+        table, accents = "registration_search_rows", True
+    else:
+        schema = _unaccent(bind)
+        bind.exec_driver_sql(_pg_function(schema))
+        bind.exec_driver_sql("DELETE FROM registration_search")
+        bind.exec_driver_sql(PG_BACKFILL)
+        table, accents = "registration_search", schema is not None
+    return bind.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one(), accents
 
 
 def uninstall(bind: Connection) -> None:

@@ -249,6 +249,8 @@ def test_an_area_must_be_one_the_caller_sees(beheerder: Api, agent1: Api,
     here = create(agent1, accident("Hier."))
     assert found(leider, area=teamless) == [here]
     assert found(agent1, area=teamless) == [here]
+    # a team the caller does not read narrows to no team at all
+    assert found(leider, area=teamless, q="hier", team=agent1.login["user"]["team"]["id"] + 1) == []
     for area in (noord, 2**31 - 1):  # another team's, and one that does not exist
         response = leider.get("/api/registrations", query_string={"area": area})
         assert response.status_code == 422, response.get_json()
@@ -325,3 +327,16 @@ def test_the_migration_indexes_registrations_already_there(tmp_path: Any,
         assert hits == [rid]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_search_index_command_rebuilds_the_index(app: Flask, agent1: Api, leider: Api) -> None:
+    record_id = create(agent1, accident("Aanrijding met Brouwer."))
+    table = "registration_search" if PG_URL else "registration_search_rows"
+    db.session.execute(text(f"DELETE FROM {table}"))  # an index lost, say
+    db.session.commit()
+    assert found(leider, q="brouwer") == []
+    result = app.test_cli_runner().invoke(args=["search-index"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Zoekindex: 1 registraties")
+    assert found(leider, q="brouwer") == [record_id]
+    assert found(leider, q="aanrijding brouw") == [record_id]
