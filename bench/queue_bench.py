@@ -1,21 +1,28 @@
-"""Review queue over 100,000 submitted registrations of one team: time per page.
+"""Review list over 100,000 submitted registrations of one team: time per page.
 
 Fills a temporary SQLite database (or DATABASE_URL, whose schema it drops and recreates)
 with one team's submitted VOR registrations, inserted in bulk with distinct submission
 times, each with a location around Utrecht (in the spatial index as a push puts it there),
 a street, a place and a narrative naming a surname and where it happened. Then the team
-leader walks, page by page through the app (WSGI, in process), and the script prints
-p50/p95 of the time per page for the first and the last pages of each walk:
+leader walks the list page by page through the app (WSGI, in process), and the script
+prints p50/p95 of the time per page for the first and the last pages of each walk:
 
 - the whole queue (``order=waiting``);
-- the queue searched (``q``) for a rare, a medium and a common term, through the full-text
-  index and, in the same process, through the LIKE scan the list used before (the
-  baseline: ``--like`` swaps it in), with the ratio LIKE / index and a check that both
-  found the same registrations;
-- the queue within an area (``area``): a wijk holding about a third of the registrations
-  and a small area of attention, alone and with a search term.
+- searched (``q``) for a rare, a medium and a common term, in both orders, through the
+  full-text index and, in the same process, through the LIKE scan the list used before
+  (the baseline, swapped in for its walks; ``--no-like`` skips it), with the ratios
+  LIKE / index and a check that both found the same registrations;
+- within an area (``area``): a wijk holding about a third of the registrations and a
+  small area of attention, alone and with a search term, and a check of the wijk's
+  registrations against shapely.
+
+Times are wall clock; on SQLite also the CPU time of this process, which holds all of a
+page's work and hardly moves when other work shares the machine. The scheduler and the
+audit chainer thread are off, and on SQLite a read's audit event is not fsynced
+(``--audit-sync full`` puts that back: an fsync per page, which hides the query).
 
     .venv/bin/python bench/queue_bench.py [--rows 100000] [--limit 50] [--edge 20]
+                                          [--no-like] [--audit-sync normal|full]
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -188,60 +196,87 @@ class Walker:
             "username": "leider", "password": PASSWORD, "device_name": "bench"}).get_json()
         self.headers = {"Authorization": f"Bearer {login['token']}"}
         self.limit, self.edge = limit, edge
+        # SQLite runs inside this process: its CPU time is the work of a page, whatever
+        # else the machine does meanwhile
+        self.in_process = os.environ["DATABASE_URL"].startswith("sqlite")
 
-    def walk(self, **query: Any) -> tuple[list[float], list[str], dict[str, Any]]:
-        """Every page of the list with ``query``: the time of each, the ids, the first reply."""
-        times: list[float] = []
-        ids: list[str] = []
-        cursor, first = None, None
+    def walk(self, **query: Any) -> Walk:
+        """Every page of the list with ``query``."""
+        walk = Walk([], [], [], None)
+        cursor = None
         while True:
             params = {"limit": self.limit, **query, **({"cursor": cursor} if cursor else {})}
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             response = self.client.get("/api/registrations", query_string=params,
                                        headers=self.headers)
-            times.append(time.perf_counter() - began)
+            walk.wall.append(time.perf_counter() - began)
+            walk.cpu.append(time.process_time() - cpu)
             body = response.get_json()
             assert response.status_code == 200, body
-            first = first or body
-            ids += [r["id"] for r in body["items"]]
+            walk.first = walk.first or body
+            walk.ids += [r["id"] for r in body["items"]]
             cursor = body["cursor"]
             if not body["more"]:
-                return times, ids, first
+                return walk
 
-    def report(self, label: str, times: list[float], found: int) -> None:
-        print(f"{label}: {found} found, {len(times)} pages, total {sum(times):.2f} s")
-        print(f"    first {min(self.edge, len(times)):3} pages {_stats(times[:self.edge])}")
-        print(f"    last  {min(self.edge, len(times)):3} pages {_stats(times[-self.edge:])}")
+    def report(self, label: str, walk: Walk) -> None:
+        print(f"{label}: {len(walk.ids)} found, {len(walk.wall)} pages, "
+              f"total {sum(walk.wall):.2f} s")
+        edge = min(self.edge, len(walk.wall))
+        for name, times in (("wall", walk.wall), ("CPU ", walk.cpu if self.in_process
+                                                  else None)):
+            if times is not None:
+                print(f"    {name} first {edge:3} pages {_stats(times[:self.edge])}")
+                print(f"    {name} last  {edge:3} pages {_stats(times[-self.edge:])}")
+
+
+@dataclass
+class Walk:
+    wall: list[float]  # seconds per page, as the client waited
+    cpu: list[float]  # CPU seconds per page of this process (all of it on SQLite)
+    ids: list[str]
+    first: dict[str, Any] | None
+
+
+def _ratios(baseline: Walk, indexed: Walk, in_process: bool) -> str:
+    parts = []
+    for name, base, new in (("wall", baseline.wall, indexed.wall),
+                            ("CPU", baseline.cpu, indexed.cpu)):
+        if name == "CPU" and not in_process:
+            continue
+        parts.append(f"{name} p50 {_p50(base) / _p50(new):.1f}x, first page "
+                     f"{base[0] / new[0]:.1f}x, last page {base[-1] / new[-1]:.1f}x")
+    return "; ".join(parts)
 
 
 def run(limit: int, edge: int, areas: tuple[int, int], like_pages: bool) -> None:
     walker = Walker(limit, edge)
-    times, ids, first = walker.walk(order="waiting")
-    print(f"\nqueue (order=waiting, waiting_count={first['waiting_count']}, {limit} a page)")
-    walker.report("  whole queue", times, len(ids))
+    walk = walker.walk(order="waiting")
+    assert walk.first is not None
+    print(f"\nqueue (order=waiting, waiting_count={walk.first['waiting_count']}, "
+          f"{limit} a page)")
+    walker.report("  whole queue", walk)
 
     print("\nsearch (q): full-text index against the LIKE scan, same process")
     for order in ("waiting", "newest"):
         for term, share in TERMS:
-            times, ids, _ = walker.walk(order=order, q=term)
-            walker.report(f"  order={order} q={term!r} ({share}), index", times, len(ids))
+            walk = walker.walk(order=order, q=term)
+            walker.report(f"  order={order} q={term!r} ({share}), index", walk)
             if like_pages:
                 with like():
-                    baseline, like_ids, _ = walker.walk(order=order, q=term)
-                walker.report(f"  order={order} q={term!r} ({share}), LIKE ", baseline,
-                              len(like_ids))
-                same = "same registrations" if like_ids == ids else "DIFFERENT registrations"
-                print(f"    LIKE/index per page: p50 {_p50(baseline) / _p50(times):.1f}x, "
-                      f"first page {baseline[0] / times[0]:.1f}x, last page "
-                      f"{baseline[-1] / times[-1]:.1f}x; {same}")
+                    baseline = walker.walk(order=order, q=term)
+                walker.report(f"  order={order} q={term!r} ({share}), LIKE ", baseline)
+                same = ("same registrations" if baseline.ids == walk.ids
+                        else "DIFFERENT registrations")
+                print(f"    LIKE / index: {_ratios(baseline, walk, walker.in_process)}; "
+                      f"{same}")
 
     print("\narea (area=<id>)")
     wijk, attention = areas
     for area, name in ((wijk, "wijk, ~1/3"), (attention, "attention, small")):
-        times, ids, _ = walker.walk(order="waiting", area=area)
-        walker.report(f"  order=waiting area={name}", times, len(ids))
-        times, ids, _ = walker.walk(order="waiting", area=area, q="rotonde")
-        walker.report(f"  order=waiting area={name} q='rotonde'", times, len(ids))
+        walker.report(f"  order=waiting area={name}", walker.walk(order="waiting", area=area))
+        walker.report(f"  order=waiting area={name} q='rotonde'",
+                      walker.walk(order="waiting", area=area, q="rotonde"))
     _check_area(walker, wijk)
 
 
@@ -252,7 +287,7 @@ def _check_area(walker: Walker, area: int) -> None:
     from server.extensions import db
     from server.models import Area, Registration
 
-    _, ids, _ = walker.walk(order="waiting", area=area)
+    ids = walker.walk(order="waiting", area=area).ids
     with walker.app.app_context():
         shape = shapely.from_wkb(db.session.get(Area, area).geometry_rd)
         inside = {r.id for r in db.session.query(Registration.id, Registration.rd_x,

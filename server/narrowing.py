@@ -21,10 +21,11 @@ from sqlalchemy import literal_column
 from server.extensions import db
 from server.models import Registration
 
-# Candidates up to which a page starts from them. Starting there costs about 12 µs a
-# candidate (its row read and sorted); walking the order about 4 µs a row passed, and a
-# page passes limit / density rows: even for a team of 100,000 the two meet near 1,000.
-CAP = 1000
+# Candidates up to which a page starts from them. Starting there costs about 17 µs of CPU
+# a candidate (found, its row read and sorted); walking the order about 4 µs a row passed,
+# and a page passes limit / density rows: for a team of 100,000 the two meet between
+# 1,000 and 2,000 candidates (bench/queue_bench.py), for a smaller team sooner.
+CAP = 1500
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def apply(query: Any, teams: Sequence[int], narrowings: Sequence[Narrowing]) -> 
     # the team's indexes, so it reads them through the primary key instead of walking
     # the team in order.
     query = query.where(literal_column("+registrations.team_id").in_(teams),
-                        Registration.id.in_(driver_ids))
-    if not driver.exact:
-        query = query.where(driver.condition)
-    return query.where(*(n.condition for n in narrowings if n is not driver))
+                        Registration.id.in_(driver_ids),
+                        *(n.condition for n in narrowings if n is not driver))
+    # the exact test of the driver last: SQLite tests the terms of a row in their order,
+    # and a shape's test costs more than a search's
+    return query if driver.exact else query.where(driver.condition)

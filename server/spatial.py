@@ -240,7 +240,8 @@ def area_narrowing(area: Any, teams: Sequence[int]) -> Narrowing:
 
 def _pg_polygon_test(shape: Any) -> Any:
     """PostgreSQL without PostGIS: its built-in ``polygon`` type holds the point (RD New)
-    in one of the shape's outer rings and outside that ring's holes."""
+    in one of the shape's outer rings and outside that ring's holes (a point on the edge
+    of a hole counts as in the hole, where ST_Covers would keep it)."""
     from server.models import Registration
 
     point = func.point(Registration.rd_x, Registration.rd_y)
