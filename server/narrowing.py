@@ -12,7 +12,7 @@ row, which ends after a page of matches because they are common.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,35 +31,42 @@ CAP = 1500
 @dataclass(frozen=True)
 class Narrowing:
     condition: Any  # a registration row matches (tested row by row)
-    # SQLite: a SELECT of the ids of the registrations an index finds, every match among
-    # them; ``exact``: all of them match (else ``condition`` is tested on them too)
+    # SQLite: a SELECT of keys of what an index finds (every match among them), and
+    # ``among(keys)``, the condition that a registration is one of those; ``exact``: all
+    # of them match (else ``condition`` is tested on them too)
     candidates: Any = None
+    among: Callable[[list[Any]], Any] | None = None
     exact: bool = True
 
 
-def _first_ids(candidates: Any) -> list[str]:
+def registration_ids(ids: list[Any]) -> Any:
+    """``among`` of candidates that are registration ids."""
+    return Registration.id.in_(ids)
+
+
+def _first(candidates: Any) -> list[Any]:
     return list(db.session.scalars(candidates.subquery().select().limit(CAP)))
 
 
 def apply(query: Any, teams: Sequence[int], narrowings: Sequence[Narrowing]) -> Any:
     """``query`` (over ``registrations``) within ``teams``, narrowed by each of
     ``narrowings``; on SQLite through the fewest candidates when they are few."""
-    driver, driver_ids = None, None
+    driver, driver_keys = None, None
     if narrowings and db.session.get_bind().dialect.name == "sqlite":
         for narrowing in narrowings:
             if narrowing.candidates is None:
                 continue
-            ids = _first_ids(narrowing.candidates)
-            if len(ids) < CAP and (driver_ids is None or len(ids) < len(driver_ids)):
-                driver, driver_ids = narrowing, ids
-    if driver is None:
+            keys = _first(narrowing.candidates)
+            if len(keys) < CAP and (driver_keys is None or len(keys) < len(driver_keys)):
+                driver, driver_keys = narrowing, keys
+    if driver is None or driver_keys is None or driver.among is None:
         return query.where(Registration.team_id.in_(teams),
                            *(n.condition for n in narrowings))
     # The page starts from the candidates, found once: the unary plus keeps SQLite off
     # the team's indexes, so it reads them through the primary key instead of walking
     # the team in order.
     query = query.where(literal_column("+registrations.team_id").in_(teams),
-                        Registration.id.in_(driver_ids),
+                        driver.among(driver_keys),
                         *(n.condition for n in narrowings if n is not driver))
     # the exact test of the driver last: SQLite tests the terms of a row in their order,
     # and a shape's test costs more than a search's

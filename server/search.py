@@ -21,8 +21,9 @@ split and fold text alike whatever the database's locale, and no punctuation rea
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import false, literal_column, text
+from sqlalchemy import bindparam, false, literal_column, text
 from sqlalchemy.engine import Connection
 
 from server.extensions import db
@@ -210,13 +211,20 @@ def tsquery(normalised: list[str]) -> str:
     return " & ".join(terms)
 
 
-_FTS_IDS = ("SELECT s.id FROM registration_search JOIN registration_search_rows s "
-            "ON s.key = registration_search.rowid WHERE registration_search MATCH :search_match")
+# The index's own keys (reading a text id per match would cost more than the match).
+_FTS_KEYS = "SELECT rowid FROM registration_search WHERE registration_search MATCH :m"
 # Row by row: the registration's key in the text table, then that key among the matches
 # (one set per query, of integers: no text id is looked up per match).
 _FTS_ROW = ("EXISTS (SELECT 1 FROM registration_search_rows s WHERE s.id = registrations.id "
             "AND s.key IN (SELECT rowid FROM registration_search "
             "WHERE registration_search MATCH :search_match))")
+
+
+def _keyed(keys: list[int]) -> Any:
+    """The registrations whose searched text has one of the index keys ``keys``."""
+    return Registration.id.in_(text(
+        "SELECT id FROM registration_search_rows WHERE key IN :keys"
+    ).bindparams(bindparam("keys", keys, expanding=True)).columns(literal_column("id")))
 
 
 def narrowing(q: str) -> Narrowing:
@@ -227,8 +235,8 @@ def narrowing(q: str) -> Narrowing:
     if db.session.get_bind().dialect.name == "sqlite":
         match = fts5_query(found)
         return Narrowing(text(_FTS_ROW).bindparams(search_match=match),
-                         text(_FTS_IDS).bindparams(search_match=match).columns(
-                             literal_column("id")))
+                         text(_FTS_KEYS).bindparams(m=match).columns(literal_column("rowid")),
+                         _keyed)
     marks = ", ".join(f"wijkpost_search_text(:w{i})" for i in range(len(found)))
     normalised = db.session.execute(text(f"SELECT {marks}"),
                                     {f"w{i}": w for i, w in enumerate(found)}).one()

@@ -19,7 +19,7 @@ from sqlalchemy.types import UserDefinedType
 
 from server import bulk, shapes
 from server.extensions import db
-from server.narrowing import Narrowing
+from server.narrowing import Narrowing, registration_ids
 from server.spatial_schema import tree_id
 
 BBox = tuple[float, float, float, float]  # min_x, max_x, min_y, max_y in RD New metres
@@ -235,7 +235,7 @@ def area_narrowing(area: Any, teams: Sequence[int]) -> Narrowing:
         "AND team_id IN :area_teams"
     ).bindparams(bindparam("area_teams", list(teams), expanding=True), area_x0=box[0],
                  area_x1=box[1], area_y0=box[2], area_y1=box[3]).columns(literal_column("id"))
-    return Narrowing(and_(in_box, exact), candidates, exact=False)
+    return Narrowing(and_(in_box, exact), candidates, registration_ids, exact=False)
 
 
 def _pg_polygon_test(shape: Any) -> Any:
