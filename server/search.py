@@ -200,8 +200,9 @@ def fts5_query(found: list[str]) -> str:
 
 
 def tsquery(normalised: list[str]) -> str:
-    """A tsquery from words as ``wijkpost_search_text`` returned them (letters and digits
-    separated by spaces): the parts of one word in sequence, its last part a prefix."""
+    """A tsquery from words as ``wijkpost_search_text`` returned them (no punctuation,
+    parts separated by spaces): the parts of one word in sequence, its last a prefix.
+    Quotes are escaped all the same."""
     terms = []
     for word in normalised:
         parts = ["'" + p.replace("\\", "\\\\").replace("'", "''") + "'" for p in word.split()]
