@@ -6,9 +6,13 @@ parts (``kop-staart`` finds "Kop-staartbotsing"). A word without a letter or dig
 nothing and is left out; a ``q`` of such words only matches no registration.
 
 SQLite: an FTS5 index (``unicode61``, diacritics removed) over a table holding each
-registration's searched text. Triggers on ``registrations`` keep that table in step with
-every write of ``data``, whoever makes it (the push path's bulk statements, decisions,
-the retention job's DELETE, a repair by hand), so no writer can forget it.
+registration's searched text. No trigger on ``registrations``: tokenising in the push's
+write transaction cost it a third more CPU, and that transaction is the officers'
+critical path. A job (``index_pending``, every 2 s) follows the change log instead, which
+every writer of a registration fills (the push, decisions, the retention job's purge),
+from a position kept in ``counters``. A search takes the index's matches only for
+registrations without a change after that position, and tests those changed since (the
+last seconds' writes, a few) directly on their data, so it sees every write at once.
 
 PostgreSQL: a ``tsvector`` per registration in a table of its own under a GIN index, kept
 by triggers in the same way, through one SQL function (``wijkpost_search_text``:
@@ -20,18 +24,24 @@ split and fold text alike whatever the database's locale, and no punctuation rea
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from typing import Any
 
-from sqlalchemy import bindparam, false, literal_column, text
+from sqlalchemy import and_, bindparam, false, literal_column, or_, text
 from sqlalchemy.engine import Connection
 
+from server.bulk import rows, rows_many
+from server.counters import lock
 from server.extensions import db
 from server.models import Registration
 from server.narrowing import Narrowing
 
 SEARCHED = ("narrative", "street", "place")
 MAX_WORDS = 8  # more words only narrow further; this bounds the cost of one query
+POSITION = "search_index"  # SQLite: the counter holding the last change indexed
+CHUNK = 500  # ids per IN list
 
 # --- schema (used by the migration) ------------------------------------------------------
 
@@ -60,25 +70,12 @@ SQLITE_SCHEMA = (
     "INSERT INTO registration_search (registration_search, rowid, body) "
     "VALUES ('delete', old.key, old.body); "
     "INSERT INTO registration_search (rowid, body) VALUES (new.key, new.body); END",
-    # registrations → the searched text; an update that leaves the three fields as they
-    # were (most pushes: a status, a party) writes nothing more
-    "CREATE TRIGGER registrations_search_ai AFTER INSERT ON registrations BEGIN "
-    f"INSERT INTO registration_search_rows (id, body) VALUES (new.id, {_sqlite_body('new')}); "
-    "END",
-    "CREATE TRIGGER registrations_search_au AFTER UPDATE OF data ON registrations BEGIN "
-    f"UPDATE registration_search_rows SET body = {_sqlite_body('new')} "
-    f"WHERE id = new.id AND body IS NOT {_sqlite_body('new')}; END",
-    "CREATE TRIGGER registrations_search_ad AFTER DELETE ON registrations BEGIN "
-    "DELETE FROM registration_search_rows WHERE id = old.id; END",
 )
 SQLITE_BACKFILL = (
     "INSERT INTO registration_search_rows (id, body) "
     f"SELECT id, {_sqlite_body('registrations')} FROM registrations"
 )
 SQLITE_DROP = (
-    "DROP TRIGGER IF EXISTS registrations_search_ai",
-    "DROP TRIGGER IF EXISTS registrations_search_au",
-    "DROP TRIGGER IF EXISTS registrations_search_ad",
     "DROP TABLE IF EXISTS registration_search",
     "DROP TABLE IF EXISTS registration_search_rows",
 )
@@ -145,12 +142,22 @@ def _unaccent(bind: Connection) -> str | None:
         "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'").scalar()
 
 
+def _sqlite_fill(bind: Connection) -> None:
+    """Index every registration and set the indexer's position to the change log's end.
+    Runs under SQLite's write lock, so no change can fall between the two."""
+    bind.exec_driver_sql("DELETE FROM registration_search_rows")
+    bind.exec_driver_sql(SQLITE_BACKFILL)  # the triggers above index each row
+    bind.exec_driver_sql(
+        "INSERT INTO counters (name, value) SELECT ?, coalesce(max(seq), 0) FROM changes "
+        "WHERE true ON CONFLICT (name) DO UPDATE SET value = excluded.value", (POSITION,))
+
+
 def install(bind: Connection) -> None:
     """Create the index and fill it from the registrations there are."""
     if bind.dialect.name == "sqlite":
         for statement in SQLITE_SCHEMA:
             bind.exec_driver_sql(statement)
-        bind.exec_driver_sql(SQLITE_BACKFILL)  # the triggers above index each row
+        _sqlite_fill(bind)
         return
     bind.exec_driver_sql(_pg_function(_unaccent(bind)))
     for statement in PG_SCHEMA:
@@ -162,8 +169,7 @@ def rebuild(bind: Connection) -> tuple[int, bool]:
     """Index every registration anew (a repair; on PostgreSQL also after installing
     unaccent). Returns how many are indexed and whether accents are ignored."""
     if bind.dialect.name == "sqlite":
-        bind.exec_driver_sql("DELETE FROM registration_search_rows")
-        bind.exec_driver_sql(SQLITE_BACKFILL)
+        _sqlite_fill(bind)
         # the index from the text table alone, whatever state it was in
         bind.exec_driver_sql(
             "INSERT INTO registration_search (registration_search) VALUES ('rebuild')")
@@ -180,6 +186,134 @@ def rebuild(bind: Connection) -> tuple[int, bool]:
 def uninstall(bind: Connection) -> None:
     for statement in SQLITE_DROP if bind.dialect.name == "sqlite" else PG_DROP:
         bind.exec_driver_sql(statement)
+    if bind.dialect.name == "sqlite":
+        bind.exec_driver_sql("DELETE FROM counters WHERE name = ?", (POSITION,))
+
+
+# --- SQLite: the indexer, following the change log ----------------------------------------
+
+BATCH = 500  # changes per transaction: each batch holds the write lock a few milliseconds
+
+
+def body_of(data: Any) -> str:
+    """A registration's searched text, as the migration's SQL (json_extract) makes it."""
+    if not isinstance(data, dict):
+        return "  "
+    return " ".join(_as_text(data.get(name)) for name in SEARCHED)
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _loaded(data: Any) -> Any:
+    return json.loads(data) if isinstance(data, str | bytes) else data
+
+
+def index_pending(batch: int = BATCH) -> int:
+    """Bring the SQLite index up to date with the change log; returns the registrations
+    (re)indexed or taken out. One short write transaction per batch of changes: the
+    position is read and moved under SQLite's write lock, so processes running this at
+    once take turns and each batch is indexed once. A no-op on PostgreSQL (triggers)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return 0
+    total = 0
+    while True:
+        db.session.rollback()  # a new transaction: BEGIN IMMEDIATE, the write lock
+        position = int(lock(POSITION)[0])
+        found = rows("SELECT seq, entity_id FROM changes WHERE seq > ? "
+                     "AND entity = 'registration' ORDER BY seq LIMIT ?", (position, batch))
+        if not found:
+            db.session.rollback()
+            return total
+        ids = sorted({row[1] for row in found})
+        texts: dict[str, str] = {}
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start:start + CHUNK]
+            marks = ", ".join("?" * len(part))
+            for rid, data in rows(f"SELECT id, data FROM registrations WHERE id IN ({marks})",
+                                  tuple(part)):
+                texts[rid] = body_of(_loaded(data))
+        gone = [rid for rid in ids if rid not in texts]  # purged (or deleted by hand)
+        for start in range(0, len(gone), CHUNK):
+            part = gone[start:start + CHUNK]
+            rows(f"DELETE FROM registration_search_rows WHERE id IN ({', '.join('?' * len(part))})",
+                 tuple(part))
+        if texts:
+            # unchanged text (a status, a party) writes nothing: no FTS work
+            rows_many("INSERT INTO registration_search_rows (id, body) VALUES (?, ?) "
+                      "ON CONFLICT (id) DO UPDATE SET body = excluded.body "
+                      "WHERE body IS NOT excluded.body", list(texts.items()))
+        rows("UPDATE counters SET value = ? WHERE name = ?", (found[-1][0], POSITION))
+        db.session.commit()
+        total += len(ids)
+        if len(found) < batch:
+            return total
+
+
+def index_job() -> str:
+    return f"{index_pending()} registraties bijgewerkt in de zoekindex"
+
+
+def _pending() -> list[tuple[str, Any]]:
+    """SQLite: the registrations changed after the indexer's position (their index row
+    may be missing or stale), with their current data. Read in the caller's transaction,
+    the same snapshot as the index: the indexer moves rows and position together."""
+    return [(rid, data) for rid, data in rows(
+        "SELECT c.entity_id, r.data FROM changes c "
+        "LEFT JOIN registrations r ON r.id = c.entity_id "
+        "WHERE c.seq > coalesce((SELECT value FROM counters WHERE name = ?), 0) "
+        "AND c.entity = 'registration'", (POSITION,))]
+
+
+def _tokens(value: str) -> list[str]:
+    """Words as FTS5's ``unicode61 remove_diacritics 2`` splits and folds them: runs of
+    letters and digits, lower case, accents off."""
+    out, word = [], []
+    for ch in value:
+        if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) in ("Co", "Mn"):
+            word.append(ch)
+        elif word:
+            out.append("".join(word))
+            word = []
+    if word:
+        out.append("".join(word))
+    return [t for t in (_fold(w) for w in out) if t]
+
+
+def _fold(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word.lower())
+                   if not unicodedata.combining(c))
+
+
+def _matches(tokens: list[str], phrase: list[str]) -> bool:
+    """``phrase`` (the parts of one typed word) occurs in ``tokens``, its last a prefix."""
+    if not phrase:
+        return False
+    *whole, last = phrase
+    n = len(whole)
+    return any(tokens[i:i + n] == whole and tokens[i + n].startswith(last)
+               for i in range(len(tokens) - n))
+
+
+def _matching(found: list[str], pending: list[tuple[str, Any]]) -> list[str]:
+    phrases = [_tokens(w) for w in found]
+    hits = []
+    for rid, data in pending:
+        if data is None:
+            continue
+        tokens = _tokens(body_of(_loaded(data)))
+        if all(_matches(tokens, phrase) for phrase in phrases):
+            hits.append(rid)
+    return hits
 
 
 # --- queries -----------------------------------------------------------------------------
@@ -228,16 +362,32 @@ def _keyed(keys: list[int]) -> Any:
     ).bindparams(bindparam("keys", keys, expanding=True)).columns(literal_column("id")))
 
 
+def _sqlite_narrowing(found: list[str]) -> Narrowing:
+    """The index's matches among registrations it is up to date for, and the registrations
+    changed since (written in the last seconds, a few) tested directly on their data: a
+    search sees every write at once, without a GET writing to the index."""
+    match = fts5_query(found)
+    pending = _pending()
+    stale = [rid for rid, _ in pending]
+    fresh = _matching(found, pending)
+
+    def current(condition: Any) -> Any:
+        if not stale:
+            return condition
+        return or_(and_(condition, Registration.id.not_in(stale)), Registration.id.in_(fresh))
+
+    return Narrowing(current(text(_FTS_ROW).bindparams(search_match=match)),
+                     text(_FTS_KEYS).bindparams(m=match).columns(literal_column("rowid")),
+                     lambda keys: current(_keyed(keys)))
+
+
 def narrowing(q: str) -> Narrowing:
     """The registrations (rows of ``registrations``) that match every word of ``q``."""
     found = words(q)
     if not found:
         return Narrowing(false())
     if db.session.get_bind().dialect.name == "sqlite":
-        match = fts5_query(found)
-        return Narrowing(text(_FTS_ROW).bindparams(search_match=match),
-                         text(_FTS_KEYS).bindparams(m=match).columns(literal_column("rowid")),
-                         _keyed)
+        return _sqlite_narrowing(found)
     marks = ", ".join(f"wijkpost_search_text(:w{i})" for i in range(len(found)))
     normalised = db.session.execute(text(f"SELECT {marks}"),
                                     {f"w{i}": w for i, w in enumerate(found)}).one()
