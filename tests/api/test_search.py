@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -352,3 +353,143 @@ def test_search_index_command_rebuilds_the_index(app: Flask, agent1: Api, leider
     assert result.output.startswith("Zoekindex: 1 registraties")
     assert found(leider, q="brouwer") == [record_id]
     assert found(leider, q="aanrijding brouw") == [record_id]
+
+
+# -- SQLite: the index follows the change log (server/search.py: index_pending) --------------
+
+sqlite_only = pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL indexes in its triggers")
+
+
+def _search_rows() -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in db.session.execute(text(
+        "SELECT key, id, body FROM registration_search_rows ORDER BY key")).all()]
+
+
+def _fts_ids(match: str) -> list[str]:
+    """What FTS5 alone finds (no direct test of fresh registrations)."""
+    return sorted(db.session.execute(text(
+        "SELECT s.id FROM registration_search JOIN registration_search_rows s "
+        "ON s.key = registration_search.rowid WHERE registration_search MATCH :m"),
+        {"m": match}).scalars())
+
+
+def _position() -> int:
+    return db.session.execute(text(
+        "SELECT value FROM counters WHERE name = :n"), {"n": search.POSITION}).scalar_one()
+
+
+def _last_seq() -> int:
+    return db.session.execute(text("SELECT max(seq) FROM changes")).scalar_one()
+
+
+@sqlite_only
+def test_the_job_puts_fresh_registrations_into_fts5(agent1: Api, leider: Api) -> None:
+    jansen = create(agent1, accident("Betrokkene Jansen reed door rood.", street="Markt"))
+    smit = create(agent1, accident("Getuige Smit.", place="Utrecht"))
+    assert _fts_ids("jansen") == []  # not indexed yet, found all the same
+    assert found(leider, q="jans rood") == [jansen]
+    assert _catch_up() == 2
+    assert _position() == _last_seq()
+    bodies = {rid: body for _, rid, body in _search_rows()}
+    assert bodies == {jansen: "Betrokkene Jansen reed door rood. Markt ",
+                      smit: "Getuige Smit.  Utrecht"}
+    assert _fts_ids("jansen") == [jansen]
+    assert _fts_ids("utrecht") == [smit]
+    assert found(leider, q="jans rood") == [jansen]
+    assert found(leider, q="smit utr") == [smit]
+    assert _catch_up() == 0  # nothing new: nothing written
+
+
+@sqlite_only
+def test_an_edit_after_indexing_is_found_by_its_new_words_before_and_after_the_job(
+        agent1: Api, leider: Api) -> None:
+    record_id = new_id()
+    [first] = agent1.push(agent1.op(record_id, accident("Fiets van Pietersen gestolen.")))
+    other = create(agent1, accident("Fiets van Bakker gestolen."))
+    _catch_up()
+    [second] = agent1.push(agent1.op(record_id, {"narrative": "Scooter van De Graaf."},
+                                     base_rev=first["rev"]))
+    assert second["status"] == "applied", second
+    assert _fts_ids("pietersen") == [record_id]  # the index still holds the old text
+    for _ in range(2):  # before the job, then after it
+        assert found(leider, q="pietersen") == []
+        assert found(leider, q="graaf scooter") == [record_id]
+        assert sorted(found(leider, q="van")) == sorted([record_id, other])
+        assert found(leider, q="fiets") == [other]
+        _catch_up()
+    assert _fts_ids("pietersen") == []
+    assert _fts_ids("graaf") == [record_id]
+
+
+@sqlite_only
+def test_a_push_does_no_full_text_work(agent1: Api, leider: Api) -> None:
+    record_id = new_id()
+    [first] = agent1.push(agent1.op(record_id, accident("Fiets van Pietersen gestolen.")))
+    _catch_up()
+    before = _search_rows()
+    fts_before = db.session.execute(text(
+        "SELECT count(*) FROM registration_search_docsize")).scalar_one()
+    fresh = create(agent1, accident("Aanrijding met Brouwer."))
+    [second] = agent1.push(agent1.op(record_id, {"narrative": "Scooter van De Graaf."},
+                                     base_rev=first["rev"]))
+    assert second["status"] == "applied", second
+    assert _search_rows() == before
+    assert db.session.execute(text(
+        "SELECT count(*) FROM registration_search_docsize")).scalar_one() == fts_before
+    assert found(leider, q="brouwer") == [fresh]
+    assert found(leider, q="graaf") == [record_id]
+    assert _catch_up() == 2
+
+
+@sqlite_only
+def test_concurrent_job_runs_index_every_change_once(app: Flask, agent1: Api,
+                                                     leider: Api) -> None:
+    ids = [create(agent1, accident(f"Melding nummer {n} van Visser.")) for n in range(23)]
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                counts.append(search.index_pending(batch=3))
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001  (reported by the test thread)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    db.session.rollback()  # a fresh snapshot
+    assert sum(counts) == len(ids)  # each batch taken by one run only
+    assert sorted(i for _, i, _ in _search_rows()) == sorted(ids)
+    assert _fts_ids("visser") == sorted(ids)
+    assert _position() == _last_seq()
+    assert sorted(found(leider, q="visser")) == sorted(ids)
+    assert found(leider, q="nummer 17") == [ids[17]]
+
+
+@sqlite_only
+def test_rebuild_sets_the_position_to_the_end_of_the_change_log(app: Flask, agent1: Api,
+                                                                leider: Api) -> None:
+    record_id = create(agent1, accident("Aanrijding met Brouwer."))
+    result = app.test_cli_runner().invoke(args=["search-index"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert _position() == _last_seq()
+    assert _fts_ids("brouwer") == [record_id]
+    assert _catch_up() == 0
+
+
+def test_run_jobs_runs_the_search_index_job(app: Flask, agent1: Api, leider: Api) -> None:
+    record_id = create(agent1, accident("Aanrijding met Brouwer."))
+    result = app.test_cli_runner().invoke(args=["run-jobs"])
+    assert result.exit_code == 0, result.output
+    expected = 0 if PG_URL else 1
+    assert f"search-index: {expected} registraties bijgewerkt in de zoekindex" in result.output
+    assert _indexed(record_id) == 1
+    assert found(leider, q="brouwer") == [record_id]
