@@ -227,7 +227,7 @@ def index_pending(batch: int = BATCH) -> int:
         return 0
     total = 0
     while True:
-        db.session.rollback()  # a new transaction: BEGIN IMMEDIATE, the write lock
+        db.session.commit()  # what came before ends; next: BEGIN IMMEDIATE, the write lock
         position = int(lock(POSITION)[0])
         found = rows("SELECT seq, entity_id FROM changes WHERE seq > ? "
                      "AND entity = 'registration' ORDER BY seq LIMIT ?", (position, batch))
