@@ -102,6 +102,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from server.cli import hotspots_job, purge_expired_job, register_cli
     from server.geo_entities import retract_ended
     from server.notices import dispatch_due_notices
+    from server.search import index_job as search_index_job
 
     register_cli(app)
     webpush.init_app(app)
@@ -111,6 +112,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # An ended notice or area leaves the devices at their next pull, within 15 s.
     scheduler.register_job("geo-retract", retract_ended, 15)
     scheduler.register_job("hotspots", hotspots_job, 900)
+    # SQLite's search index follows the change log off the push's transaction; a search
+    # checks the registrations changed since directly, so the lag is never seen.
+    scheduler.register_job("search-index", search_index_job, 2)
     # Last: every job is registered by now.
     scheduler.init_app(app)
     return app

@@ -152,6 +152,17 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Ruimtelijke index: {backend}")
 
+    @app.cli.command("search-index")
+    def search_index_command() -> None:
+        """Index every registration's narrative, street and place anew for the review
+        list's search (a repair; on PostgreSQL also after installing unaccent)."""
+        from server.search import rebuild
+
+        count, accents = rebuild(db.session.connection())
+        db.session.commit()
+        click.echo(f"Zoekindex: {count} registraties"
+                   + ("" if accents else " (accenten tellen mee: unaccent ontbreekt)"))
+
     @app.cli.command("run-jobs")
     def run_jobs_command() -> None:
         """Run every registered job once and exit (for cron and tests)."""

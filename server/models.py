@@ -113,6 +113,8 @@ class Registration(db.Model):
         Index("ix_registrations_team_updated", "team_id", "updated_at"),
         # the review queue: oldest submission first, paged on (submitted_at, id)
         Index("ix_registrations_queue", "team_id", "status", "submitted_at", "id"),
+        # the list's default order: newest first, paged on (created_at, id)
+        Index("ix_registrations_team_created", "team_id", "created_at", "id"),
     )
 
 

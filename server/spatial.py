@@ -8,14 +8,18 @@ geometry (shapely on RD New, geopy for point distances) is applied to those few 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import shapely
 from flask import current_app
+from sqlalchemy import and_, bindparam, cast, func, literal_column, or_, text
+from sqlalchemy.types import UserDefinedType
 
-from server import bulk
+from server import bulk, shapes
 from server.extensions import db
+from server.narrowing import Narrowing, registration_ids
 from server.spatial_schema import tree_id
 
 BBox = tuple[float, float, float, float]  # min_x, max_x, min_y, max_y in RD New metres
@@ -204,3 +208,61 @@ HOTSPOT_REACH_M = 5000
 def _stamp(moment: datetime) -> str:
     """A UTC time as SQLite's DateTime columns hold it (text that sorts in time order)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+# The review list's area filter ----------------------------------------------------------
+
+def area_narrowing(area: Any, teams: Sequence[int]) -> Narrowing:
+    """The registrations (rows of ``registrations``) whose location lies in ``area`` or on
+    its boundary: the index narrows to the area's box, an exact test decides."""
+    from server.models import Registration
+
+    box = (area.min_x, area.max_x, area.min_y, area.max_y)
+    in_box = and_(Registration.rd_x.between(box[0], box[1]),
+                  Registration.rd_y.between(box[2], box[3]))
+    kind = backend()
+    if kind == "postgis":
+        return Narrowing(text(
+            "ST_Covers((SELECT a.geog FROM areas a WHERE a.id = :area_id), registrations.geog)"
+        ).bindparams(area_id=area.id))
+    if kind == "bbox":
+        return Narrowing(and_(in_box, _pg_polygon_test(shapely.from_wkb(area.geometry_rd))))
+    key = shapes.register(area.geometry_rd)
+    exact = func.wijkpost_in_shape(key, Registration.rd_x, Registration.rd_y) == 1
+    candidates = text(
+        "SELECT registration_id AS id FROM rtree_registrations WHERE min_x <= :area_x1 "
+        "AND max_x >= :area_x0 AND min_y <= :area_y1 AND max_y >= :area_y0 "
+        "AND team_id IN :area_teams"
+    ).bindparams(bindparam("area_teams", list(teams), expanding=True), area_x0=box[0],
+                 area_x1=box[1], area_y0=box[2], area_y1=box[3]).columns(literal_column("id"))
+    return Narrowing(and_(in_box, exact), candidates, registration_ids, exact=False)
+
+
+def _pg_polygon_test(shape: Any) -> Any:
+    """PostgreSQL without PostGIS: its built-in ``polygon`` type holds the point (RD New)
+    in one of the shape's outer rings and outside that ring's holes (a point on the edge
+    of a hole counts as in the hole, where ST_Covers would keep it)."""
+    from server.models import Registration
+
+    point = func.point(Registration.rd_x, Registration.rd_y)
+    parts = []
+    for index, polygon in enumerate(getattr(shape, "geoms", [shape])):
+        rings = [polygon.exterior, *polygon.interiors]
+        tests = [point.op("<@")(cast(
+            bindparam(f"area_ring_{index}_{n}", _pg_ring(ring)), PgPolygon()))
+            for n, ring in enumerate(rings)]
+        parts.append(and_(tests[0], *(~t for t in tests[1:])))
+    return or_(*parts)
+
+
+def _pg_ring(ring: Any) -> str:
+    return "(" + ",".join(f"({x!r},{y!r})" for x, y in ring.coords[:-1]) + ")"
+
+
+class PgPolygon(UserDefinedType[str]):
+    """PostgreSQL's built-in ``polygon``, for a cast of its text form."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return "polygon"

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from server import shapes
 from server.transactions import read_only
 
 CHECKPOINT_INTERVAL_S = 0.5
@@ -47,6 +48,9 @@ def configure(engine: Engine, background_checkpoints: bool) -> None:
         if background_checkpoints:
             cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cursor.close()
+        # the exact test behind the review list's area filter (server.shapes)
+        dbapi_connection.create_function("wijkpost_in_shape", 3, shapes.in_shape,
+                                         deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

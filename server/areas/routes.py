@@ -32,8 +32,7 @@ def _get(principal: Principal, area_id: int, for_update: bool = False) -> Area:
     two changes of one area write their change-log rows one after the other."""
     area = (db.session.get(Area, area_id, with_for_update=for_update)
             if 0 < area_id < 2**31 else None)
-    if area is None or (principal.user.role != "beheerder"
-                        and area.team_id not in (None, principal.user.team_id)):
+    if area is None or not store.visible_to(principal.user, area):
         raise ApiError(404, message="Gebied niet gevonden")
     return area
 

@@ -40,6 +40,12 @@ def load_views(ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     return {str(a.id): view(a) for a in rows}
 
 
+def visible_to(user: Any, area: Area) -> bool:
+    """Whether ``user`` sees the area: a beheerder every one, others their team's and
+    those without a team."""
+    return user.role == "beheerder" or area.team_id in (None, user.team_id)
+
+
 def teams_of(area: Area) -> set[int] | None:
     """Who sees the area: its team, or every team (None) when it has none."""
     return None if area.team_id is None else {area.team_id}
