@@ -51,19 +51,19 @@ def _first(candidates: Any) -> list[Any]:
 
 def apply(query: Any, teams: Sequence[int], narrowings: Sequence[Narrowing]) -> Any:
     """``query`` (over ``registrations``) within ``teams``, narrowed by each of
-    ``narrowings``; on SQLite through the fewest candidates when they are few."""
+    ``narrowings``: starting from the fewest candidates when they are few."""
     if narrowings and db.session.get_bind().dialect.name == "postgresql":
         # A walk that stops after a page has the cost of the whole walk in the plan, which
         # sets off JIT compilation: tens of milliseconds for a page that takes a few.
         db.session.execute(text("SET LOCAL jit = off"))
     driver, driver_keys = None, None
     for narrowing in narrowings:
-        if narrowing.candidates is None:
+        if narrowing.candidates is None or narrowing.among is None:
             continue
         keys = _first(narrowing.candidates)
         if len(keys) < CAP and (driver_keys is None or len(keys) < len(driver_keys)):
             driver, driver_keys = narrowing, keys
-    if driver is None or driver_keys is None or driver.among is None:
+    if driver is None or driver.among is None or driver_keys is None:
         return query.where(Registration.team_id.in_(teams),
                            *(n.condition for n in narrowings))
     # The page starts from the candidates, found once: the unary plus keeps the database
