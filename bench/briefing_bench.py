@@ -231,9 +231,9 @@ def load_sqlite(path: str, data: dict[str, Any]) -> None:
         sorted((*r[:10], sqlite_time(r[10]), sqlite_time(r[10])) for r in regs))
     # the tree fills faster in spatial order (2 km strips, west to east in each)
     conn.executemany(
-        "INSERT INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        sorted(((r[11], r[8], r[8], r[9], r[9], r[0], r[4],
-                 r[10].timestamp() / 86400 + 2440587.5) for r in regs),
+        "INSERT INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        sorted(((r[11], r[8], r[8], r[9], r[9], r[10].timestamp() / 86400,
+                 r[10].timestamp() / 86400, r[0], r[4]) for r in regs),
                key=lambda row: (int(row[3] // 2000), row[1])))
     now = sqlite_time(NOW)
     conn.executemany(

@@ -16,7 +16,7 @@ from flask import current_app
 
 from server import bulk
 from server.extensions import db
-from server.spatial_schema import tree_id
+from server.spatial_schema import UNIX_EPOCH_JD, tree_id
 
 BBox = tuple[float, float, float, float]  # min_x, max_x, min_y, max_y in RD New metres
 
@@ -85,27 +85,29 @@ def index_registrations(inserts: Iterable[dict[str, Any]],
     """
     if not on_sqlite():
         return
-    new = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"],
-            r["team_id"], _julian(r["created_at"])) for r in inserts if r["rd_x"] is not None]
+    new = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], _day(r["created_at"]),
+            _day(r["created_at"]), r["id"], r["team_id"])
+           for r in inserts if r["rd_x"] is not None]
     if new:
         bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?)", new)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?)", new)
     moved = [row for row in updates if "rd_x" in row]
     present = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"])
                for r in moved if r["rd_x"] is not None]
     if present:
-        # an existing record: its team and creation day from its row
+        # an existing record: its creation day and team from its row
         bulk.rows_many(
-            "INSERT OR REPLACE INTO rtree_registrations SELECT ?, ?, ?, ?, ?, id, team_id, "
-            "julianday(created_at) FROM registrations WHERE id = ?", present)
+            "INSERT OR REPLACE INTO rtree_registrations SELECT ?, ?, ?, ?, ?, "
+            f"julianday(created_at) - {UNIX_EPOCH_JD}, julianday(created_at) - {UNIX_EPOCH_JD}, "
+            "id, team_id FROM registrations WHERE id = ?", present)
     absent = [(tree_id(r["id"]),) for r in moved if r["rd_x"] is None]
     if absent:
         bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", absent)
 
 
-def _julian(moment: datetime) -> float:
-    """SQLite's julianday() of a UTC time."""
-    return moment.timestamp() / 86400 + 2440587.5
+def _day(moment: datetime) -> float:
+    """Days since 1970 (UTC): the registrations' tree's third dimension."""
+    return moment.timestamp() / 86400
 
 
 def unindex_registrations(ids: Iterable[str]) -> None:
@@ -181,11 +183,14 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         "SELECT 'registration', r.id, NULL, NULL, 3, NULL, r.lat, r.lon, NULL, NULL, NULL, "
         "NULL, r.created_at, r.type, r.status, NULL FROM registrations r WHERE ")
     if kind == "rtree":
-        params.extend((x + reach, x - reach, y + reach, y - reach, team_id, _stamp(since)))
+        # The tree narrows by box and day (rounded outward); the team is read for those
+        # few only, and created_at decides exactly.
+        params.extend((x + reach, x - reach, y + reach, y - reach, _day(since), team_id,
+                       _stamp(since)))
         registrations += (
             "r.id IN (SELECT registration_id FROM rtree_registrations WHERE min_x <= ? "
-            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND team_id = ? "
-            "AND created_jd >= julianday(?))")
+            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND max_day >= ? AND team_id = ?) "
+            "AND r.created_at >= ?")
     elif kind == "postgis":
         params.extend((lon, lat, reach, team_id, since))
         registrations += (f"ST_DWithin(r.geog, {_POINT}, ?) AND r.team_id = ? "
