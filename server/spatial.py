@@ -138,10 +138,13 @@ _POINT = "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography"
 
 
 def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
-                 team_id: int, since: datetime) -> tuple[str, list[Any]]:
+                 team_id: int, since: datetime, now: datetime) -> tuple[str, list[Any]]:
+    """The candidates: the caller checks each exactly (geometry, distance, validity); the
+    conditions here only leave out rows that cannot hold, so fewer cross the driver."""
     kind = backend()
     reach = radius_m * 1.002 + 1  # RD and geodesic metres differ by under 0.1 %
     box = (x, x, y, y)
+    moment = _stamp(now) if on_sqlite() else now
     params: list[Any] = []
 
     def holds(alias: str, tree: str, column: str) -> str:
@@ -156,7 +159,7 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         return (f"{alias}.min_x <= ? AND {alias}.max_x >= ? AND {alias}.min_y <= ? "
                 f"AND {alias}.max_y >= ?")
 
-    params.append(team_id)
+    params.extend((team_id, moment, moment))
     notices = (
         "SELECT 'notice', CAST(n.id AS TEXT), n.title, n.body, n.priority, n.area_id, n.lat, "
         "n.lon, n.radius_m, a.geometry_rd, n.valid_from, n.valid_until, "
@@ -164,21 +167,23 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         "CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS VARCHAR(10)), "
         "CAST(NULL AS VARCHAR(20)), CAST(NULL AS INTEGER) FROM notices n "
         "JOIN notice_teams t ON t.notice_id = n.id AND t.team_id = ? "
-        "LEFT JOIN areas a ON a.id = n.area_id WHERE "
-        + holds("n", "rtree_notices", "cover"))
-    params.append(team_id)
+        "LEFT JOIN areas a ON a.id = n.area_id WHERE n.valid_from <= ? AND n.valid_until > ? "
+        "AND " + holds("n", "rtree_notices", "cover"))
+    params.extend((team_id, moment, moment))
     areas = (
         "SELECT 'area', CAST(a.id AS TEXT), a.name, a.reason, 2, NULL, NULL, NULL, NULL, "
         "a.geometry_rd, a.valid_from, a.valid_until, NULL, NULL, NULL, NULL FROM areas a "
-        "WHERE a.kind = 'attention' AND (a.team_id = ? OR a.team_id IS NULL) AND "
+        "WHERE a.kind = 'attention' AND (a.team_id = ? OR a.team_id IS NULL) "
+        "AND a.valid_from <= ? AND (a.valid_until IS NULL OR a.valid_until > ?) AND "
         + holds("a", "rtree_areas", "geog"))
-    # a hotspot's extent is rarely more than a few hundred metres (DBSCAN, eps 150 m)
-    far = reach + HOTSPOT_REACH_M
-    params.extend((team_id, x - far, x + far, y - far, y + far))
+    # within the radius of the centre plus the hotspot's own extent (a team has few
+    # hotspots: its index narrows, this condition drops the far ones)
+    params.extend((team_id, x, reach, y, reach))
     hotspots = (
         "SELECT 'hotspot', h.id, NULL, NULL, 3, NULL, h.lat, h.lon, h.radius_m, NULL, NULL, "
         "NULL, NULL, h.type, NULL, h.count FROM hotspots h WHERE h.team_id = ? "
-        "AND h.rd_x BETWEEN ? AND ? AND h.rd_y BETWEEN ? AND ?")
+        "AND ABS(h.rd_x - ?) <= ? + h.radius_m * 1.002 "
+        "AND ABS(h.rd_y - ?) <= ? + h.radius_m * 1.002")
     registrations = (
         "SELECT 'registration', r.id, NULL, NULL, 3, NULL, r.lat, r.lon, NULL, NULL, NULL, "
         "NULL, r.created_at, r.type, r.status, NULL FROM registrations r WHERE ")
@@ -201,9 +206,6 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         registrations += ("r.rd_x BETWEEN ? AND ? AND r.rd_y BETWEEN ? AND ? "
                           "AND r.team_id = ? AND r.created_at >= ?")
     return " UNION ALL ".join((notices, areas, hotspots, registrations)), params
-
-
-HOTSPOT_REACH_M = 5000
 
 
 def _stamp(moment: datetime) -> str:

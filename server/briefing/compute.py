@@ -104,7 +104,7 @@ def briefing(team_id: int, lat: float, lon: float, now: datetime,
     """Items ordered by priority, then distance (then kind and id, for a stable order)."""
     [(x, y)] = to_rd_many([(lat, lon)])
     since = now - timedelta(days=limits.days)
-    sql, params = spatial.briefing_sql(x, y, lat, lon, limits.radius_m, team_id, since)
+    sql, params = spatial.briefing_sql(x, y, lat, lon, limits.radius_m, team_id, since, now)
     rows = _read(sql, params)
     point = Point(x, y)
     located = [i for i, row in enumerate(rows) if row[6] is not None]

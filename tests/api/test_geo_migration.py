@@ -102,7 +102,7 @@ def test_registration_tree_gets_the_creation_day(tmp_path: Any) -> None:
         assert (found, team) == (RID, 1)
         assert day - 0.1 < low <= high < day + 0.1
         sql, params = spatial.briefing_sql(136000.0, 456000.0, 52.09, 5.12, 500, 1,
-                                           utcnow() - timedelta(days=14))
+                                           utcnow() - timedelta(days=14), utcnow())
         kinds = [row[:2] for row in db.session.connection().exec_driver_sql(
             sql, tuple(params))]
         assert kinds == [("registration", RID)]
