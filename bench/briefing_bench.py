@@ -231,9 +231,9 @@ def load_sqlite(path: str, data: dict[str, Any]) -> None:
         sorted((*r[:10], sqlite_time(r[10]), sqlite_time(r[10])) for r in regs))
     # the tree fills faster in spatial order (2 km strips, west to east in each)
     conn.executemany(
-        "INSERT INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        sorted(((r[11], r[8], r[8], r[9], r[9], r[0], r[4],
-                 r[10].timestamp() / 86400 + 2440587.5) for r in regs),
+        "INSERT INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        sorted(((r[11], r[8], r[8], r[9], r[9], r[10].timestamp() / 86400,
+                 r[10].timestamp() / 86400, r[0], r[4]) for r in regs),
                key=lambda row: (int(row[3] // 2000), row[1])))
     now = sqlite_time(NOW)
     conn.executemany(
@@ -247,8 +247,8 @@ def load_sqlite(path: str, data: dict[str, Any]) -> None:
     conn.executemany(
         "INSERT INTO notices (id, area_id, lat, lon, radius_m, priority, valid_from, "
         "valid_until, created_by_id, min_x, max_x, min_y, max_y, title, body, send_at, "
-        "dispatched_at, sends_accepted, rev, created_at, updated_at) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'Mededeling', 'Tekst', ?, ?, 0, 1, ?, ?)",
+        "dispatched_at, rev, created_at, updated_at) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'Mededeling', 'Tekst', ?, ?, 1, ?, ?)",
         [(*n[:6], sqlite_time(n[6]), sqlite_time(n[7]), *n[8:13], sqlite_time(n[6]), now,
           now, now) for n in data["notices"]])
     conn.executemany("INSERT INTO rtree_notices VALUES (?, ?, ?, ?, ?)",
@@ -279,10 +279,10 @@ def load_postgres(dsn: str, data: dict[str, Any]) -> None:
         cur.execute("UPDATE areas SET geog = ST_GeomFromGeoJSON(geometry::text)::geography")
         with cur.copy("COPY notices (id, area_id, lat, lon, radius_m, priority, valid_from, "
                       "valid_until, created_by_id, min_x, max_x, min_y, max_y, title, body, "
-                      "send_at, dispatched_at, sends_accepted, rev, created_at, updated_at) "
+                      "send_at, dispatched_at, rev, created_at, updated_at) "
                       "FROM STDIN") as copy:
             for n in data["notices"]:
-                copy.write_row((*n, "Mededeling", "Tekst", n[6], NOW, 0, 1, NOW, NOW))
+                copy.write_row((*n, "Mededeling", "Tekst", n[6], NOW, 1, NOW, NOW))
         cur.execute("UPDATE notices n SET cover = a.geog FROM areas a WHERE a.id = n.area_id")
         cur.execute("UPDATE notices SET cover = ST_Buffer(ST_SetSRID(ST_MakePoint(lon, lat), "
                     "4326)::geography, radius_m * 1.01 + 5) WHERE area_id IS NULL")

@@ -20,7 +20,7 @@ from sqlalchemy.types import UserDefinedType
 from server import bulk, shapes
 from server.extensions import db
 from server.narrowing import Narrowing, registration_ids
-from server.spatial_schema import tree_id
+from server.spatial_schema import UNIX_EPOCH_JD, tree_id
 
 BBox = tuple[float, float, float, float]  # min_x, max_x, min_y, max_y in RD New metres
 
@@ -89,27 +89,29 @@ def index_registrations(inserts: Iterable[dict[str, Any]],
     """
     if not on_sqlite():
         return
-    new = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"],
-            r["team_id"], _julian(r["created_at"])) for r in inserts if r["rd_x"] is not None]
+    new = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], _day(r["created_at"]),
+            _day(r["created_at"]), r["id"], r["team_id"])
+           for r in inserts if r["rd_x"] is not None]
     if new:
         bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?)", new)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?)", new)
     moved = [row for row in updates if "rd_x" in row]
     present = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"])
                for r in moved if r["rd_x"] is not None]
     if present:
-        # an existing record: its team and creation day from its row
+        # an existing record: its creation day and team from its row
         bulk.rows_many(
-            "INSERT OR REPLACE INTO rtree_registrations SELECT ?, ?, ?, ?, ?, id, team_id, "
-            "julianday(created_at) FROM registrations WHERE id = ?", present)
+            "INSERT OR REPLACE INTO rtree_registrations SELECT ?, ?, ?, ?, ?, "
+            f"julianday(created_at) - {UNIX_EPOCH_JD}, julianday(created_at) - {UNIX_EPOCH_JD}, "
+            "id, team_id FROM registrations WHERE id = ?", present)
     absent = [(tree_id(r["id"]),) for r in moved if r["rd_x"] is None]
     if absent:
         bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", absent)
 
 
-def _julian(moment: datetime) -> float:
-    """SQLite's julianday() of a UTC time."""
-    return moment.timestamp() / 86400 + 2440587.5
+def _day(moment: datetime) -> float:
+    """Days since 1970 (UTC): the registrations' tree's third dimension."""
+    return moment.timestamp() / 86400
 
 
 def unindex_registrations(ids: Iterable[str]) -> None:
@@ -140,10 +142,13 @@ _POINT = "ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography"
 
 
 def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
-                 team_id: int, since: datetime) -> tuple[str, list[Any]]:
+                 team_id: int, since: datetime, now: datetime) -> tuple[str, list[Any]]:
+    """The candidates: the caller checks each exactly (geometry, distance, validity); the
+    conditions here only leave out rows that cannot hold, so fewer cross the driver."""
     kind = backend()
     reach = radius_m * 1.002 + 1  # RD and geodesic metres differ by under 0.1 %
     box = (x, x, y, y)
+    moment = _stamp(now) if on_sqlite() else now
     params: list[Any] = []
 
     def holds(alias: str, tree: str, column: str) -> str:
@@ -158,7 +163,7 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         return (f"{alias}.min_x <= ? AND {alias}.max_x >= ? AND {alias}.min_y <= ? "
                 f"AND {alias}.max_y >= ?")
 
-    params.append(team_id)
+    params.extend((team_id, moment, moment))
     notices = (
         "SELECT 'notice', CAST(n.id AS TEXT), n.title, n.body, n.priority, n.area_id, n.lat, "
         "n.lon, n.radius_m, a.geometry_rd, n.valid_from, n.valid_until, "
@@ -166,30 +171,35 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         "CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS VARCHAR(10)), "
         "CAST(NULL AS VARCHAR(20)), CAST(NULL AS INTEGER) FROM notices n "
         "JOIN notice_teams t ON t.notice_id = n.id AND t.team_id = ? "
-        "LEFT JOIN areas a ON a.id = n.area_id WHERE "
-        + holds("n", "rtree_notices", "cover"))
-    params.append(team_id)
+        "LEFT JOIN areas a ON a.id = n.area_id WHERE n.valid_from <= ? AND n.valid_until > ? "
+        "AND " + holds("n", "rtree_notices", "cover"))
+    params.extend((team_id, moment, moment))
     areas = (
         "SELECT 'area', CAST(a.id AS TEXT), a.name, a.reason, 2, NULL, NULL, NULL, NULL, "
         "a.geometry_rd, a.valid_from, a.valid_until, NULL, NULL, NULL, NULL FROM areas a "
-        "WHERE a.kind = 'attention' AND (a.team_id = ? OR a.team_id IS NULL) AND "
+        "WHERE a.kind = 'attention' AND (a.team_id = ? OR a.team_id IS NULL) "
+        "AND a.valid_from <= ? AND (a.valid_until IS NULL OR a.valid_until > ?) AND "
         + holds("a", "rtree_areas", "geog"))
-    # a hotspot's extent is rarely more than a few hundred metres (DBSCAN, eps 150 m)
-    far = reach + HOTSPOT_REACH_M
-    params.extend((team_id, x - far, x + far, y - far, y + far))
+    # within the radius of the centre plus the hotspot's own extent (a team has few
+    # hotspots: its index narrows, this condition drops the far ones)
+    params.extend((team_id, x, reach, y, reach))
     hotspots = (
         "SELECT 'hotspot', h.id, NULL, NULL, 3, NULL, h.lat, h.lon, h.radius_m, NULL, NULL, "
         "NULL, NULL, h.type, NULL, h.count FROM hotspots h WHERE h.team_id = ? "
-        "AND h.rd_x BETWEEN ? AND ? AND h.rd_y BETWEEN ? AND ?")
+        "AND ABS(h.rd_x - ?) <= ? + h.radius_m * 1.002 "
+        "AND ABS(h.rd_y - ?) <= ? + h.radius_m * 1.002")
     registrations = (
         "SELECT 'registration', r.id, NULL, NULL, 3, NULL, r.lat, r.lon, NULL, NULL, NULL, "
         "NULL, r.created_at, r.type, r.status, NULL FROM registrations r WHERE ")
     if kind == "rtree":
-        params.extend((x + reach, x - reach, y + reach, y - reach, team_id, _stamp(since)))
+        # The tree narrows by box and day (rounded outward); the team is read for those
+        # few only, and created_at decides exactly.
+        params.extend((x + reach, x - reach, y + reach, y - reach, _day(since), team_id,
+                       _stamp(since)))
         registrations += (
             "r.id IN (SELECT registration_id FROM rtree_registrations WHERE min_x <= ? "
-            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND team_id = ? "
-            "AND created_jd >= julianday(?))")
+            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND max_day >= ? AND team_id = ?) "
+            "AND r.created_at >= ?")
     elif kind == "postgis":
         params.extend((lon, lat, reach, team_id, since))
         registrations += (f"ST_DWithin(r.geog, {_POINT}, ?) AND r.team_id = ? "
@@ -200,9 +210,6 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         registrations += ("r.rd_x BETWEEN ? AND ? AND r.rd_y BETWEEN ? AND ? "
                           "AND r.team_id = ? AND r.created_at >= ?")
     return " UNION ALL ".join((notices, areas, hotspots, registrations)), params
-
-
-HOTSPOT_REACH_M = 5000
 
 
 def _stamp(moment: datetime) -> str:

@@ -1,8 +1,10 @@
 """The spatial index's schema objects, per database (used by the migration and the CLI).
 
 SQLite: R*Tree virtual tables over RD New bounding boxes (areas, notice covers, registration
-points; the registrations' tree carries team and creation day so a briefing filters without
-touching the registrations table). PostgreSQL with PostGIS: geography columns with GiST
+points). The registrations' tree has the creation day as a third dimension, so the tree
+itself drops all but the recent ones: a condition on an auxiliary column (as the team is)
+costs a lookup in the tree's rowid table for every point in the box, and at a million
+registrations a briefing's box holds hundreds. PostgreSQL with PostGIS: geography columns with GiST
 indexes; the registrations' one is a generated column, so the push path writes nothing more.
 PostgreSQL without PostGIS: plain B-tree indexes on the RD bounding-box columns.
 """
@@ -21,11 +23,19 @@ def tree_id(registration_id: str) -> int:
     digest = hashlib.blake2b(registration_id.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
 
+# Days since 1970 (UTC) of creation: stored as 32-bit floats, a few minutes apart at
+# today's dates, rounded outward like every R*Tree coordinate, so the tree's answer is a
+# superset and the briefing checks created_at exactly.
+REGISTRATION_TREE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS rtree_registrations USING rtree("
+    "id, min_x, max_x, min_y, max_y, min_day, max_day, +registration_id, +team_id)")
+# julianday() of 1970-01-01T00:00Z
+UNIX_EPOCH_JD = 2440587.5
+
 SQLITE_TREES = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS rtree_areas USING rtree(id, min_x, max_x, min_y, max_y)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS rtree_notices USING rtree(id, min_x, max_x, min_y, max_y)",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS rtree_registrations USING rtree("
-    "id, min_x, max_x, min_y, max_y, +registration_id, +team_id, +created_jd)",
+    REGISTRATION_TREE,
 )
 
 POSTGIS = (
@@ -50,18 +60,23 @@ POSTGRES_PLAIN = (
 )
 
 
+def fill_registration_tree(bind: Connection) -> None:
+    located = bind.exec_driver_sql(
+        f"SELECT id, rd_x, rd_y, julianday(created_at) - {UNIX_EPOCH_JD}, team_id "
+        "FROM registrations WHERE rd_x IS NOT NULL").all()
+    if located:
+        bind.exec_driver_sql(
+            "INSERT OR REPLACE INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(tree_id(r[0]), r[1], r[1], r[2], r[2], r[3], r[3], r[0], r[4])
+             for r in located])
+
+
 def install(bind: Connection) -> str:
     """Create what this database supports; returns the backend: rtree, postgis or bbox."""
     if bind.dialect.name == "sqlite":
         for statement in SQLITE_TREES:
             bind.exec_driver_sql(statement)
-        located = bind.exec_driver_sql(
-            "SELECT id, rd_x, rd_y, team_id, julianday(created_at) FROM registrations "
-            "WHERE rd_x IS NOT NULL").all()
-        if located:
-            bind.exec_driver_sql(
-                "INSERT OR REPLACE INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(tree_id(r[0]), r[1], r[1], r[2], r[2], r[0], r[3], r[4]) for r in located])
+        fill_registration_tree(bind)
         return "rtree"
     try:
         with bind.begin_nested():

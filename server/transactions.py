@@ -41,5 +41,6 @@ def end_reads(app: Flask) -> None:
 
     @app.teardown_request
     def _end(_exc: BaseException | None) -> None:
-        if request.method in READ_METHODS:
+        # only a session the request used (a briefing reads without one)
+        if request.method in READ_METHODS and db.session.registry.has():
             db.session.rollback()

@@ -19,12 +19,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from server import bulk
 from server.extensions import db
 
 COLUMNS = ("event_id", "at", "user_id", "device_id", "action", "entity", "entity_ids",
@@ -40,37 +42,30 @@ _SPOOL_DDL = (
 
 
 class Store:
-    """The pending table behind a connection factory (SQL the same on both databases)."""
+    """The pending table behind a source of connections (SQL the same on both databases)."""
 
-    def __init__(self, connect: Callable[[], Any], release: Callable[[Any], None],
+    def __init__(self, connection: Callable[[], AbstractContextManager[Any]],
                  placeholder: str) -> None:
-        self._connect = connect
-        self._release = release
+        self._connection = connection
         self._p = placeholder
 
-    def _run(self, sql: str, params: Sequence[Any] = (), many: bool = False
-             ) -> list[Row]:
-        connection = self._connect()
-        try:
-            cursor = connection.cursor()
-            sql = sql.replace("?", self._p)
-            if many:
-                cursor.executemany(sql, params)
-            else:
-                cursor.execute(sql, tuple(params))
-            found = cursor.fetchall() if cursor.description is not None else []
-            connection.commit()
-            return [tuple(r) for r in found]
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            self._release(connection)
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._connection() as connection:
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql.replace("?", self._p), tuple(params))
+                found = cursor.fetchall() if cursor.description is not None else []
+                connection.commit()
+                return [tuple(r) for r in found]
+            except BaseException:
+                connection.rollback()
+                raise
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert and commit: durable when this returns."""
-        self._run(f"INSERT INTO audit_pending ({', '.join(COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * len(COLUMNS))})", list(rows), many=True)
+        """Insert and commit in one statement: durable when this returns."""
+        values = ", ".join([f"({', '.join('?' * len(COLUMNS))})"] * len(rows))
+        self._run(f"INSERT INTO audit_pending ({', '.join(COLUMNS)}) VALUES {values}",
+                  [value for row in rows for value in row])
 
     def take(self, limit: int) -> list[Row]:
         """The oldest ``limit`` pending events (left in place until ``delete``)."""
@@ -104,12 +99,14 @@ def spool_path() -> str:
 def _make_store() -> Store:
     engine = db.engine
     if engine.dialect.name != "sqlite":
-        return Store(engine.raw_connection, lambda c: c.close(), "%s")
+        # each statement commits by itself (bulk.apart): an event is one round trip
+        return Store(bulk.apart, "%s")
     path = spool_path()
     sync = "FULL" if current_app.config.get("AUDIT_PENDING_SYNC") == "full" else "NORMAL"
     local = threading.local()
 
-    def connect() -> sqlite3.Connection:
+    @contextmanager
+    def connect() -> Iterator[sqlite3.Connection]:
         # One connection per thread, kept: opening one costs more than the insert.
         connection = getattr(local, "connection", None)
         if connection is None:
@@ -124,6 +121,6 @@ def _make_store() -> Store:
             connection.execute(_SPOOL_DDL)
             connection.commit()
             local.connection = connection
-        return connection
+        yield connection
 
-    return Store(connect, lambda _c: None, "?")
+    return Store(connect, "?")

@@ -104,7 +104,7 @@ def briefing(team_id: int, lat: float, lon: float, now: datetime,
     """Items ordered by priority, then distance (then kind and id, for a stable order)."""
     [(x, y)] = to_rd_many([(lat, lon)])
     since = now - timedelta(days=limits.days)
-    sql, params = spatial.briefing_sql(x, y, lat, lon, limits.radius_m, team_id, since)
+    sql, params = spatial.briefing_sql(x, y, lat, lon, limits.radius_m, team_id, since, now)
     rows = _read(sql, params)
     point = Point(x, y)
     located = [i for i, row in enumerate(rows) if row[6] is not None]
@@ -121,10 +121,9 @@ def briefing(team_id: int, lat: float, lon: float, now: datetime,
 
 
 def _read(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """On SQLite a pooled connection of its own (the session's BEGIN takes the write
-    lock); on PostgreSQL the session's, so an audit entry that follows shares its
-    transaction (each round trip counts on a busy server)."""
-    if spatial.on_sqlite():
-        with bulk.reading() as read:
-            return read(sql, params, _COLUMNS)
-    return bulk.rows(sql, params, _COLUMNS)
+    """One statement on a pooled connection of its own, outside the session: on SQLite
+    the session's BEGIN would take the write lock; on PostgreSQL the session's
+    transaction costs three round trips more (BEGIN, SET TRANSACTION READ ONLY,
+    ROLLBACK), each a wait on a busy server."""
+    with bulk.reading() as read:
+        return read(sql, params, _COLUMNS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from server import audit
+from server import audit, bulk
 from server.auth.tokens import current, require_auth
 from server.briefing.compute import Limits, briefing
 from server.errors import ApiError
@@ -30,6 +30,7 @@ def point_args() -> tuple[float, float]:
 
 
 @blp.route("/briefing", methods=["GET"])
+@bulk.one_connection
 @require_auth("agent", "teamleider")
 def get_briefing():  # type: ignore[no-untyped-def]
     """Notices, areas of attention, hotspots and recent registrations around a point."""

@@ -129,6 +129,18 @@ def test_expired_notice_leaves(monkeypatch: Any, city: dict[str, int], beheerder
     assert "Kort" not in [i["title"] for i in brief(agent1)]
 
 
+def test_areas_of_attention_only_while_valid(monkeypatch: Any, beheerder: Api,
+                                             agent1: Api) -> None:
+    area(beheerder, box(-100, -100, 100, 100), "Tot morgen", valid_until=iso(timedelta(days=1)))
+    area(beheerder, box(-100, -100, 100, 100), "Vanaf morgen",
+         valid_from=iso(timedelta(days=1)))
+    assert [i["title"] for i in brief(agent1)] == ["Tot morgen"]
+    from server.briefing import routes
+
+    monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(days=2))
+    assert [i["title"] for i in brief(agent1)] == ["Vanaf morgen"]
+
+
 def test_item_count_and_radius_are_bounded(app: Any, agent1: Api) -> None:
     ids = [registration(agent1, 60 * n, 0) for n in range(1, 6)]
     assert [i["id"] for i in brief(agent1)] == ids

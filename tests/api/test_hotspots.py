@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from server.extensions import db
@@ -79,3 +80,24 @@ def test_run_jobs_computes_hotspots(app: Any, agent1: Api) -> None:
     result = app.test_cli_runner().invoke(args=["run-jobs"])
     assert result.exit_code == 0, result.output
     assert "hotspots: 1 nieuw" in result.output
+
+
+def test_a_wide_hotspot_shows_by_its_edge(app: Any, agent1: Api) -> None:
+    """A hotspot counts when its extent comes within the radius, however far its centre."""
+    from server.geo import to_rd_many
+    from server.models import User
+    from tests.api.test_briefing import point
+
+    team_id = db.session.execute(select(User.team_id).where(User.username == "agent1")
+                                 ).scalar_one()
+    centre = point(6300, 0)
+    [(x, y)] = to_rd_many([(centre["lat"], centre["lon"])])
+    now = utcnow()
+    for hid, radius in (("wijd", 6000.0), ("net-te-ver", 5700.0)):
+        db.session.add(Hotspot(id=hid, team_id=team_id, type="vor", count=40,
+                               lat=centre["lat"], lon=centre["lon"], rd_x=x, rd_y=y,
+                               radius_m=radius, member_ids=[], first_at=now, last_at=now))
+    db.session.commit()
+    [item] = brief(agent1)
+    assert (item["kind"], item["id"]) == ("hotspot", "wijd")
+    assert item["distance_m"] == pytest.approx(300, abs=2)
