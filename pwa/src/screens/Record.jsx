@@ -125,8 +125,11 @@ export function RecordScreen({ id, newType, focusField }) {
       if (!live) return;
       if (!record) { setView(false); return; }
       if (firstLoad.current) {
-        firstLoad.current = false;
+        // A change (a sync round ending, even offline) may start another load before this one
+        // ends: the first load counts as done only when it set the form, or the screen would
+        // wait for a form forever.
         const draft = await loadDraft(id);
+        if (!live) return;
         if (draft) {
           draftsRef.current = draft.values || {};
           setDrafts(draftsRef.current);
@@ -135,6 +138,7 @@ export function RecordScreen({ id, newType, focusField }) {
         }
         const def = await formFor(record.type, record.schema_version);
         if (!live) return;
+        firstLoad.current = false;
         setForm(def);
         const when = def && record.pending === 0 && record.rev === 0 && newType
           && def.fields.find((f) => f.kind === 'datetime' && f.required);
