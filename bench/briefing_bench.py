@@ -192,6 +192,9 @@ def prepare(url: str, instance: str) -> tuple[list[int], int, int]:
     officer's team id, beheerder id)."""
     os.environ.update({"DATABASE_URL": url, "WIJKPOST_INSTANCE": instance,
                        "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "0",
+                       # no job (retention, hotspots, indexes) takes the write lock while
+                       # the loader writes around the application, nor beside the queries
+                       "WIJKPOST_SCHEDULER": "0",
                        "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024"})
     from sqlalchemy import text
 
@@ -218,7 +221,7 @@ def prepare(url: str, instance: str) -> tuple[list[int], int, int]:
 def load_sqlite(path: str, data: dict[str, Any]) -> None:
     import sqlite3
 
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path, timeout=60)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")

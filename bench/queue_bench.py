@@ -2,7 +2,7 @@
 
 Fills a temporary SQLite database (or DATABASE_URL, whose schema it drops and recreates)
 with one team's submitted VOR registrations, inserted in bulk with distinct submission
-times, each with a location around Utrecht (in the spatial index as a push puts it there),
+times, each with a location around Utrecht (in the spatial index as its job puts it there),
 a street, a place and a narrative naming a surname and where it happened. Then the team
 leader walks the list page by page through the app (WSGI, in process), and the script
 prints p50/p95 of the time per page for the first and the last pages of each walk:
@@ -87,7 +87,7 @@ def fill(rows: int) -> tuple[int, int]:
 
     from server import create_app, spatial
     from server.areas import store as areas
-    from server.bulk import insert
+    from server.bulk import insert, rows_many
     from server.cli import init_database, make_user
     from server.extensions import db
     from server.geo import to_rd_many
@@ -124,10 +124,11 @@ def fill(rows: int) -> tuple[int, int]:
                               data, {}, [], [], None, 0, lat, lon, 8.0, x, y, at, at,
                               # submitted in another order than created
                               start + timedelta(seconds=(index * 7919) % rows)))
-                located.append({"id": record_id, "rd_x": x, "rd_y": y,
-                                "team_id": leader.team_id, "created_at": at})
+                located.append((record_id, x, y, at.timestamp() / 86400, leader.team_id))
             insert(Registration.__table__, columns, batch)
-            spatial.index_registrations(located, [])
+            if spatial.on_sqlite():
+                rows_many("INSERT INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          spatial.tree_rows(located))
             db.session.commit()
         wijk = areas.create(areas.check_feature({
             "type": "Feature", "geometry": WIJK, "properties": {

@@ -103,6 +103,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from server.geo_entities import retract_ended
     from server.notices import dispatch_due_notices
     from server.search import index_job as search_index_job
+    from server.spatial import index_job as spatial_index_job
 
     register_cli(app)
     webpush.init_app(app)
@@ -115,6 +116,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # SQLite's search index follows the change log off the push's transaction; a search
     # checks the registrations changed since directly, so the lag is never seen.
     scheduler.register_job("search-index", search_index_job, 2)
+    # SQLite's registrations' tree likewise (a briefing takes the newest changes directly).
+    scheduler.register_job("spatial-index", spatial_index_job, 2)
     # Last: every job is registered by now.
     scheduler.init_app(app)
     return app

@@ -1,4 +1,5 @@
-"""The spatial index behind briefings: writes kept in step with the rows, candidate queries.
+"""The spatial index behind briefings: its writes (SQLite's registrations' tree following the
+change log), candidate queries.
 
 Which index (see spatial_schema): ``rtree`` on SQLite, ``postgis`` on PostgreSQL with the
 extension, ``bbox`` (RD bounding-box columns under B-tree indexes) on PostgreSQL without it.
@@ -18,9 +19,10 @@ from sqlalchemy import and_, bindparam, cast, func, literal_column, or_, text
 from sqlalchemy.types import UserDefinedType
 
 from server import bulk, shapes
+from server.counters import lock
 from server.extensions import db
 from server.narrowing import Narrowing, registration_ids
-from server.spatial_schema import UNIX_EPOCH_JD, tree_id
+from server.spatial_schema import TREE_POSITION, UNIX_EPOCH_JD, tree_id
 
 BBox = tuple[float, float, float, float]  # min_x, max_x, min_y, max_y in RD New metres
 
@@ -81,32 +83,81 @@ def unindex_notice(notice_id: int) -> None:
         bulk.rows("DELETE FROM rtree_notices WHERE id = ?", (notice_id,))
 
 
-def index_registrations(inserts: Iterable[dict[str, Any]],
-                        updates: Iterable[dict[str, Any]]) -> None:
-    """The push path's flush: new registrations, and updates that wrote the location
-    (those carry ``rd_x``). Only SQLite's tree is written here, one ``executemany`` per
-    kind; PostGIS derives its column from lat/lon, and the plain index follows rd_x/rd_y.
-    """
+# The registrations' tree (SQLite) follows the change log in a job, as the search index
+# does: an R*Tree insert costs more than the rest of a new registration's rows together,
+# and the push's write transaction is the officers' critical path. Queries take the
+# registrations changed after the job's position from the change log (the last seconds'
+# writes, a few) beside the tree's candidates, so they see every write at once.
+POSITION = TREE_POSITION
+BATCH = 500  # changes per transaction: each batch holds the write lock a few milliseconds
+CHUNK = 500  # ids per IN list
+# The registrations whose tree entry may be missing or stale: changed after the position.
+PENDING = ("SELECT entity_id FROM changes WHERE seq > coalesce((SELECT value FROM counters "
+           f"WHERE name = '{POSITION}'), 0) AND entity = 'registration'")
+
+
+def tree_rows(located: Iterable[tuple[str, float, float, float, int]]
+              ) -> list[tuple[Any, ...]]:
+    """Rows of the registrations' tree from (id, rd_x, rd_y, day of creation, team)."""
+    return [(tree_id(rid), x, x, y, y, day, day, rid, team) for rid, x, y, day, team in located]
+
+
+def index_pending(batch: int = BATCH) -> int:
+    """SQLite: bring the registrations' tree up to date with the change log; returns the
+    registrations looked at. One short write transaction per batch of changes: the
+    position is read and moved under SQLite's write lock, so processes running this at
+    once take turns and each batch is indexed once. A no-op elsewhere (PostGIS derives
+    its column from lat/lon in the row; the plain index follows rd_x/rd_y)."""
     if not on_sqlite():
-        return
-    new = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], _day(r["created_at"]),
-            _day(r["created_at"]), r["id"], r["team_id"])
-           for r in inserts if r["rd_x"] is not None]
-    if new:
-        bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?)", new)
-    moved = [row for row in updates if "rd_x" in row]
-    present = [(tree_id(r["id"]), r["rd_x"], r["rd_x"], r["rd_y"], r["rd_y"], r["id"])
-               for r in moved if r["rd_x"] is not None]
-    if present:
-        # an existing record: its creation day and team from its row
-        bulk.rows_many(
-            "INSERT OR REPLACE INTO rtree_registrations SELECT ?, ?, ?, ?, ?, "
-            f"julianday(created_at) - {UNIX_EPOCH_JD}, julianday(created_at) - {UNIX_EPOCH_JD}, "
-            "id, team_id FROM registrations WHERE id = ?", present)
-    absent = [(tree_id(r["id"]),) for r in moved if r["rd_x"] is None]
-    if absent:
-        bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", absent)
+        return 0
+    total = 0
+    while True:
+        db.session.commit()  # what came before ends; next: BEGIN IMMEDIATE, the write lock
+        position = int(lock(POSITION)[0])
+        found = bulk.rows("SELECT seq, entity_id FROM changes WHERE seq > ? "
+                          "AND entity = 'registration' ORDER BY seq LIMIT ?", (position, batch))
+        if not found:
+            db.session.rollback()
+            return total
+        ids = sorted({row[1] for row in found})
+        located: dict[str, tuple[str, float, float, float, int]] = {}
+        indexed: dict[int, tuple[float, float, float, float]] = {}
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start:start + CHUNK]
+            marks = ", ".join("?" * len(part))
+            for row in bulk.rows(
+                    f"SELECT id, rd_x, rd_y, julianday(created_at) - {UNIX_EPOCH_JD}, team_id "
+                    f"FROM registrations WHERE id IN ({marks}) AND rd_x IS NOT NULL",
+                    tuple(part)):
+                located[row[0]] = row
+            keys = [tree_id(rid) for rid in part]
+            for key, *box in bulk.rows(
+                    "SELECT id, min_x, max_x, min_y, max_y FROM rtree_registrations "
+                    f"WHERE id IN ({marks})", tuple(keys)):
+                indexed[key] = tuple(box)  # type: ignore[assignment]
+        # a status or a party changed (most pushes): the point's entry stands, nothing to write
+        moved = [row for row in located.values() if not _holds(indexed.get(tree_id(row[0])), row)]
+        gone = [(tree_id(rid),) for rid in ids if rid not in located and tree_id(rid) in indexed]
+        if gone:  # purged, or its location cleared
+            bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", gone)
+        if moved:
+            bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
+                           "(?, ?, ?, ?, ?, ?, ?, ?, ?)", tree_rows(moved))
+        bulk.rows("UPDATE counters SET value = ? WHERE name = ?", (found[-1][0], POSITION))
+        db.session.commit()
+        total += len(ids)
+        if len(found) < batch:
+            return total
+
+
+def _holds(box: tuple[float, float, float, float] | None,
+           row: tuple[str, float, float, float, int]) -> bool:
+    """The tree's box (32-bit floats, rounded outward) still holds the row's point."""
+    return box is not None and box[0] <= row[1] <= box[1] and box[2] <= row[2] <= box[3]
+
+
+def index_job() -> str:
+    return f"{index_pending()} registraties bijgewerkt in de ruimtelijke index"
 
 
 def _day(moment: datetime) -> float:
@@ -193,13 +244,16 @@ def briefing_sql(x: float, y: float, lat: float, lon: float, radius_m: float,
         "NULL, r.created_at, r.type, r.status, NULL FROM registrations r WHERE ")
     if kind == "rtree":
         # The tree narrows by box and day (rounded outward); the team is read for those
-        # few only, and created_at decides exactly.
+        # few only. The registrations changed since the tree's position join them (see
+        # PENDING); the row's own team, box and created_at decide for all (the unary plus
+        # keeps SQLite off the team's indexes: the few candidates come by primary key).
         params.extend((x + reach, x - reach, y + reach, y - reach, _day(since), team_id,
-                       _stamp(since)))
+                       team_id, x - reach, x + reach, y - reach, y + reach, _stamp(since)))
         registrations += (
             "r.id IN (SELECT registration_id FROM rtree_registrations WHERE min_x <= ? "
-            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND max_day >= ? AND team_id = ?) "
-            "AND r.created_at >= ?")
+            "AND max_x >= ? AND min_y <= ? AND max_y >= ? AND max_day >= ? AND team_id = ? "
+            f"UNION ALL {PENDING}) AND +r.team_id = ? AND r.rd_x BETWEEN ? AND ? "
+            "AND r.rd_y BETWEEN ? AND ? AND r.created_at >= ?")
     elif kind == "postgis":
         params.extend((lon, lat, reach, team_id, since))
         registrations += (f"ST_DWithin(r.geog, {_POINT}, ?) AND r.team_id = ? "
@@ -243,7 +297,7 @@ def area_narrowing(area: Any, teams: Sequence[int]) -> Narrowing:
     candidates = text(
         "SELECT registration_id AS id FROM rtree_registrations WHERE min_x <= :area_x1 "
         "AND max_x >= :area_x0 AND min_y <= :area_y1 AND max_y >= :area_y0 "
-        "AND team_id IN :area_teams"
+        f"AND team_id IN :area_teams UNION ALL {PENDING}"  # the condition tests them all
     ).bindparams(bindparam("area_teams", list(teams), expanding=True), area_x0=box[0],
                  area_x1=box[1], area_y0=box[2], area_y1=box[3]).columns(literal_column("id"))
     return Narrowing(and_(in_box, exact), candidates, registration_ids, exact=False)

@@ -60,7 +60,13 @@ POSTGRES_PLAIN = (
 )
 
 
+# The counter holding the last change the registrations' tree follows (server.spatial).
+TREE_POSITION = "spatial_index"
+
+
 def fill_registration_tree(bind: Connection) -> None:
+    """Every located registration into the tree, and the tree's position to the change
+    log's end. Runs under SQLite's write lock, so no change can fall between the two."""
     located = bind.exec_driver_sql(
         f"SELECT id, rd_x, rd_y, julianday(created_at) - {UNIX_EPOCH_JD}, team_id "
         "FROM registrations WHERE rd_x IS NOT NULL").all()
@@ -69,6 +75,14 @@ def fill_registration_tree(bind: Connection) -> None:
             "INSERT OR REPLACE INTO rtree_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(tree_id(r[0]), r[1], r[1], r[2], r[2], r[3], r[3], r[0], r[4])
              for r in located])
+    set_tree_position(bind)
+
+
+def set_tree_position(bind: Connection) -> None:
+    """The tree holds every change so far (it was filled, or kept in the push until now)."""
+    bind.exec_driver_sql(
+        "INSERT INTO counters (name, value) SELECT ?, coalesce(max(seq), 0) FROM changes "
+        "WHERE true ON CONFLICT (name) DO UPDATE SET value = excluded.value", (TREE_POSITION,))
 
 
 def install(bind: Connection) -> str:

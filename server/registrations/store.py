@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Row, Select, Text, insert, select
 
-from server import bulk, changes, spatial
+from server import bulk, changes
 from server.extensions import db
 from server.geo import to_rd_many
 from server.models import Registration, RegistrationAttachment, Revision, User, iso
@@ -288,7 +288,6 @@ class Batch:
         for names, rows in by_columns.items():
             bulk.update(table, names, "id", rows)
         bulk.insert(Revision.__table__, _REVISION_COLUMNS, self.revisions)
-        spatial.index_registrations(self.inserts.values(), self.updates.values())
         if self.attachment_links:
             existing = set(db.session.execute(
                 select(RegistrationAttachment.registration_id, RegistrationAttachment.sha256)

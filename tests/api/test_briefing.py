@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from server import audit
+from server import audit, spatial
 from server.extensions import db
 from server.models import AuditEntry, utcnow
 from tests.conftest import Api
@@ -151,13 +151,50 @@ def test_item_count_and_radius_are_bounded(app: Any, agent1: Api) -> None:
     assert [i["id"] for i in brief(agent1)] == ids[:3]
 
 
-def test_moved_registration_follows_in_the_index(agent1: Api) -> None:
+def tree() -> list[str]:
+    """SQLite: the registrations in the R*Tree."""
+    return sorted(db.session.execute(text(
+        "SELECT registration_id FROM rtree_registrations")).scalars())
+
+
+def on_sqlite() -> None:
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's R*Tree: PostGIS indexes the row's own column")
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["before-the-index-job", "after-it"])
+def test_moved_registration_follows_in_the_index(agent1: Api, indexed: bool) -> None:
     rid = registration(agent1, 100, 0)
+    if indexed:
+        spatial.index_pending()
     [moved] = agent1.push(agent1.op(rid, {"location": {**point(2000, 0), "accuracy": 5}},
                                     base_rev=1))
     assert moved["status"] == "applied"
+    if indexed:
+        spatial.index_pending()
     assert brief(agent1) == []
     assert [i["id"] for i in brief(agent1, 2000, 0)] == [rid]
+
+
+def test_the_tree_follows_the_change_log_and_a_briefing_sees_every_push_at_once(
+        agent1: Api) -> None:
+    on_sqlite()
+    rid = registration(agent1, 100, 0)
+    assert tree() == []  # the push wrote no tree entry: its transaction stays short
+    assert [i["id"] for i in brief(agent1)] == [rid]  # from the change log directly
+    assert spatial.index_pending() == 1
+    assert tree() == [rid]
+    position, end = db.session.execute(text(
+        "SELECT (SELECT value FROM counters WHERE name = 'spatial_index'), "
+        "(SELECT max(seq) FROM changes)")).one()
+    assert position == end
+    assert [i["id"] for i in brief(agent1)] == [rid]  # from the tree, once
+    assert [i["id"] for i in brief(agent1, 2000, 0)] == []
+    # an edit that leaves the location alone is looked at and leaves the entry as it is
+    [edited] = agent1.push(agent1.op(rid, {"street": "Neude"}, base_rev=1))
+    assert edited["status"] == "applied"
+    assert spatial.index_pending() == 1 and tree() == [rid]
+    assert spatial.index_pending() == 0  # nothing new since
 
 
 def test_briefing_reads_are_audited_with_the_registrations_shown(agent1: Api) -> None:
@@ -194,12 +231,17 @@ def test_plain_bounding_box_fallback_gives_the_same_answer(
 
 
 def test_purged_registration_leaves_the_index(app: Any, agent1: Api) -> None:
-    registration(agent1, 100, 0)
+    rid = registration(agent1, 100, 0)
+    spatial.index_pending()
+    sqlite = db.engine.dialect.name == "sqlite"
+    if sqlite:
+        assert tree() == [rid]
     app.config["RETENTION_DAYS_REGISTRATIONS"] = -1
     from server.cli import purge_expired
 
     assert purge_expired() == 1
     assert brief(agent1) == []
-    if db.engine.dialect.name == "sqlite":
-        assert db.session.execute(select(func.count()).select_from(
-            text("rtree_registrations"))).scalar() == 0
+    spatial.index_pending()  # the purge's change: the entry is gone already
+    if sqlite:
+        assert tree() == []
+    assert brief(agent1) == []

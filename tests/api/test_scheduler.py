@@ -74,7 +74,8 @@ def test_advisory_lock_one_holder_and_a_lost_connection_ends_leadership() -> Non
             pid = conn.execute(text(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :low "
                 "AND granted AND database = (SELECT oid FROM pg_database "
-                "WHERE datname = current_database())"), {"low": scheduler.LOCK_KEY & 0xFFFFFFFF}).scalar_one()
+                "WHERE datname = current_database())"),
+                {"low": scheduler.LOCK_KEY & 0xFFFFFFFF}).scalar_one()
             conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
             conn.commit()
         assert not first.held()
