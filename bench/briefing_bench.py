@@ -6,9 +6,11 @@ areas of attention and notices, half of them on a point with a radius) in two si
 notices), into SQLite (R*Tree) and PostgreSQL (PostGIS), starts the real server (gunicorn)
 on each, and times GET /api/briefing for an officer of one town at points spread over
 that town. In the same run it asks PostGIS the same question in one SQL statement, checks
-that every answer has the same items with distances within 0.5 m, and prints p50/p95 of
-each, p95 at the large size against the small, and the ratio against a naive linear scan
-(every registration read, geopy for each of the team's recent ones) for a few queries.
+that every answer has the same items with distances within 0.5 m (an item whose edge lies
+within 0.5 m of the point may be on either side: RD New's straight edges against PostGIS's
+spheroidal ones), and prints p50/p95 of each, p95 at the large size against the small,
+and the ratio against a naive linear scan (every registration read, geopy for each of the
+team's recent ones) for a few queries.
 
 Loading goes around the application: executemany on SQLite, COPY on PostgreSQL (the GiST
 index is built after the copy); everything else the server reads is written as it would.
@@ -368,9 +370,13 @@ def serve(url: str, instance: str) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("server did not start")
 
 
-def over_http(port: int, points: list[tuple]) -> tuple[list[float], list[list[tuple]]]:
-    token = http_call(port, "POST", "/api/auth/login", {
+def login(port: int) -> str:
+    return http_call(port, "POST", "/api/auth/login", {
         "username": "officer", "password": PASSWORD, "device_name": "bench"})["token"]
+
+
+def over_http(port: int, points: list[tuple]) -> tuple[list[float], list[list[tuple]]]:
+    token = login(port)
     times, answers = [], []
     for lat, lon in points:
         started = time.perf_counter()
@@ -423,18 +429,51 @@ def naive_scan(path: str, team: int, points: list[tuple]) -> list[float]:
     return times
 
 
-def compare(name: str, got: list[list[tuple]], expected: list[list[tuple]]) -> int:
-    """Queries whose items differ or whose distances differ by more than 0.5 m."""
-    bad = 0
-    for mine, theirs in zip(got, expected, strict=True):
-        a = {(k, i): d for k, i, d in mine}
-        b = {(k, i): d for k, i, d in theirs}
-        if set(a) != set(b) or any(abs(a[key] - b[key]) > 0.5 for key in a):
+# How far a point lies from an item's edge (metres, PostGIS): its area's boundary, its
+# circle, or the briefing's radius. Within 0.5 m of one, RD New's straight edges and
+# PostGIS's spheroidal ones may put the point on either side, as distances may differ.
+EDGE_SQL = {
+    "area": "SELECT ST_Distance(ST_Boundary(geog::geometry)::geography, p) FROM areas, "
+            "(SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS p) q "
+            "WHERE id = %(id)s::int",
+    "notice": "SELECT CASE WHEN n.area_id IS NULL THEN abs(ST_Distance(ST_SetSRID("
+              "ST_MakePoint(n.lon, n.lat), 4326)::geography, p) - n.radius_m) ELSE "
+              "ST_Distance(ST_Boundary(a.geog::geometry)::geography, p) END FROM notices n "
+              "LEFT JOIN areas a ON a.id = n.area_id, (SELECT ST_SetSRID(ST_MakePoint("
+              "%(lon)s, %(lat)s), 4326)::geography AS p) q WHERE n.id = %(id)s::int",
+    "registration": "SELECT abs(ST_Distance(geog, ST_SetSRID(ST_MakePoint(%(lon)s, "
+                    "%(lat)s), 4326)::geography) - 500) FROM registrations WHERE id = %(id)s",
+}
+
+
+def compare(name: str, got: list[list[tuple]], expected: list[list[tuple]],
+            points: list[tuple], dsn: str) -> tuple[int, int]:
+    """Queries whose items differ or whose distances differ by more than 0.5 m, and of
+    the others those that differ only by items within 0.5 m of their edge."""
+    import psycopg
+
+    bad = edge = 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for mine, theirs, (lat, lon) in zip(got, expected, points, strict=True):
+            a = {(k, i): d for k, i, d in mine}
+            b = {(k, i): d for k, i, d in theirs}
+            if any(abs(a[key] - b[key]) > 0.5 for key in set(a) & set(b)):
+                bad += 1
+                continue
+            only = set(a) ^ set(b)
+            if not only:
+                continue
+            near = [kind in EDGE_SQL and conn.execute(
+                EDGE_SQL[kind], {"lat": lat, "lon": lon, "id": key}).fetchone()[0] <= 0.5
+                for kind, key in only]
+            if all(near):
+                edge += 1
+                continue
             bad += 1
             if bad <= 3:
                 print(f"  {name} differs: only here {sorted(set(a) - set(b))[:3]}, "
                       f"only in PostGIS {sorted(set(b) - set(a))[:3]}")
-    return bad
+    return bad, edge
 
 
 def pct(values: list[float], q: float) -> float:
@@ -484,8 +523,10 @@ def run_size(label: str, registrations: int, places: int, pg: str | None, querie
         results["postgis"] = (times, answers)
         print(f"  PostGIS directly: p50 {pct(times, 50):.2f} ms, p95 {pct(times, 95):.2f} ms")
         for kind in ("sqlite", "postgresql"):
-            bad = compare(kind, results[kind][1], answers)
-            print(f"  answers {kind} vs PostGIS: {len(answers) - bad}/{len(answers)} the same")
+            bad, edge = compare(kind, results[kind][1], answers, results["points"], dsn)
+            print(f"  answers {kind} vs PostGIS: {len(answers) - bad}/{len(answers)} the same"
+                  + (f" ({edge} of them differ only by an item within 0.5 m of its edge)"
+                     if edge else ""))
         ratio = pct(results["postgresql"][0], 95) / pct(times, 95)
         print(f"  p95 HTTP (PostgreSQL) / p95 PostGIS directly: {ratio:.2f}x (goal <= 2x)")
     if naive:
@@ -513,11 +554,12 @@ def main() -> None:
         large = run_size("large", args.registrations, args.places, args.pg, args.queries,
                          args.naive, tmp)
     print("\n== growth ==")
-    for kind in ("sqlite", "postgresql"):
+    for kind in ("sqlite", "postgresql", "postgis"):
         if kind in large:
             ratio = pct(large[kind][0], 95) / pct(small[kind][0], 95)
+            goal = " (goal <= 1.5x)" if kind != "postgis" else " (the query alone)"
             print(f"  {kind}: p95 at {args.registrations:,} / p95 at "
-                  f"{args.registrations // 100:,}: {ratio:.2f}x (goal <= 1.5x)")
+                  f"{args.registrations // 100:,}: {ratio:.2f}x{goal}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,10 @@ def test_upgrade_keeps_changes_and_indexes_located_registrations(tmp_path: Any,
             [(found,)] = db.session.execute(text(
                 "SELECT registration_id FROM rtree_registrations WHERE id = :key"),
                 {"key": tree_id(RID)}).all()
+            # the tree holds every change so far: the job starts after them, none pending
+            assert db.session.execute(text(
+                "SELECT value FROM counters WHERE name = 'spatial_index'")).scalar() == 2
+            assert db.session.execute(text(spatial.PENDING)).all() == []
         assert found == RID
         db.session.remove()
         db.engine.dispose()
