@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 
 from server import audit
 from server.auth.passwords import hash_password
@@ -213,6 +213,11 @@ def purge_expired_job() -> str:
     return f"{purge_expired()} registraties verwijderd"
 
 
+def expired_registrations(cutoff: datetime) -> Select[tuple[str, int]]:
+    """Registrations not changed since ``cutoff`` (through ``ix_registrations_updated``)."""
+    return select(Registration.id, Registration.team_id).where(Registration.updated_at < cutoff)
+
+
 def purge_expired(now: datetime | None = None) -> int:
     """Delete registrations whose retention ended, with everything of them: revisions,
     processed ops, photo links, and photos no other registration links (row, upload rights
@@ -221,9 +226,7 @@ def purge_expired(now: datetime | None = None) -> int:
     from server import changes, spatial
 
     cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS_REGISTRATIONS"])
-    rows = db.session.execute(
-        select(Registration.id, Registration.team_id).where(Registration.updated_at < cutoff)
-    ).all()
+    rows = db.session.execute(expired_registrations(cutoff)).all()
     ids = [r.id for r in rows]
     if ids:
         linked: set[str] = set()

@@ -110,7 +110,8 @@ class Registration(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        Index("ix_registrations_team_updated", "team_id", "updated_at"),
+        # retention: the purge finds what expired without reading every registration
+        Index("ix_registrations_updated", "updated_at"),
         # the review queue: oldest submission first, paged on (submitted_at, id)
         Index("ix_registrations_queue", "team_id", "status", "submitted_at", "id"),
         # the list's default order: newest first, paged on (created_at, id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from server.cli import purge_expired
 from server.extensions import db
@@ -105,3 +105,22 @@ def test_purge_command_reports_the_count(app: Flask, agent1: Any) -> None:
     app.config["RETENTION_DAYS_REGISTRATIONS"] = -1
     result = app.test_cli_runner().invoke(args=["purge-expired"])
     assert result.exit_code == 0 and "1 registraties verwijderd" in result.output
+
+
+def test_the_purge_finds_expired_registrations_through_an_index(agent1: Api) -> None:
+    """Not a scan of every registration under the write lock, every hour."""
+    from server.cli import expired_registrations
+
+    rid = create(agent1, {"street": "Neude"})
+    query = expired_registrations(NOW)
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    if db.engine.dialect.name == "sqlite":
+        plan = " ".join(str(row[-1]) for row in db.session.execute(
+            text(f"EXPLAIN QUERY PLAN {sql}")))
+        assert "ix_registrations_updated" in plan and "SCAN registrations" not in plan, plan
+    else:
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a few rows: it would scan
+        plan = " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
+        assert "ix_registrations_updated" in plan, plan
+    assert [row.id for row in db.session.execute(query)] == [rid]
+    assert list(db.session.execute(expired_registrations(NOW - timedelta(days=20000)))) == []
