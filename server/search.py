@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, false, literal_column, or_, text
 from sqlalchemy.engine import Connection
 
-from server.bulk import rows, rows_many
+from server.bulk import read_apart, rows, rows_many
 from server.counters import lock
 from server.extensions import db
 from server.models import Registration
@@ -223,8 +223,10 @@ def index_pending(batch: int = BATCH) -> int:
     (re)indexed or taken out. One short write transaction per batch of changes: the
     position is read and moved under SQLite's write lock, so processes running this at
     once take turns and each batch is indexed once. A no-op on PostgreSQL (triggers)."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        return 0
+    if db.session.get_bind().dialect.name != "sqlite" or not read_apart(
+            "SELECT 1 FROM changes WHERE seq > coalesce((SELECT value FROM counters "
+            "WHERE name = ?), 0) AND entity = 'registration' LIMIT 1", (POSITION,)):
+        return 0  # nothing new (most runs): the write lock is not taken at all
     total = 0
     while True:
         db.session.commit()  # what came before ends; next: BEGIN IMMEDIATE, the write lock

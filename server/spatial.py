@@ -108,8 +108,8 @@ def index_pending(batch: int = BATCH) -> int:
     position is read and moved under SQLite's write lock, so processes running this at
     once take turns and each batch is indexed once. A no-op elsewhere (PostGIS derives
     its column from lat/lon in the row; the plain index follows rd_x/rd_y)."""
-    if not on_sqlite():
-        return 0
+    if not on_sqlite() or not bulk.read_apart(f"{PENDING} LIMIT 1"):
+        return 0  # nothing new (most runs): the write lock is not taken at all
     total = 0
     while True:
         db.session.commit()  # what came before ends; next: BEGIN IMMEDIATE, the write lock

@@ -245,3 +245,24 @@ def test_purged_registration_leaves_the_index(app: Any, agent1: Api) -> None:
     if sqlite:
         assert tree() == []
     assert brief(agent1) == []
+
+
+def test_an_idle_index_job_leaves_the_write_lock_alone(agent1: Api) -> None:
+    """The index jobs run every 2 s: with nothing new they must not queue behind a push
+    (or make one queue behind them) for SQLite's one write lock."""
+    on_sqlite()
+    import sqlite3
+
+    from server import search
+
+    registration(agent1, 100, 0)
+    assert spatial.index_pending() == 1 and search.index_pending() == 1
+    db.session.commit()
+    pushing = sqlite3.connect(db.engine.url.database, timeout=0.1)
+    pushing.execute("BEGIN IMMEDIATE")  # a push holds the write lock
+    try:
+        assert spatial.index_pending() == 0
+        assert search.index_pending() == 0
+    finally:
+        pushing.rollback()
+        pushing.close()
