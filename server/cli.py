@@ -218,18 +218,35 @@ def expired_registrations(cutoff: datetime) -> Select[tuple[str, int]]:
     return select(Registration.id, Registration.team_id).where(Registration.updated_at < cutoff)
 
 
+# Registrations purged per transaction: each batch holds the write lock briefly, so a
+# purge after a long pause (or a shortened retention) never stops the pushes for long.
+PURGE_BATCH = 500
+
+
 def purge_expired(now: datetime | None = None) -> int:
     """Delete registrations whose retention ended, with everything of them: revisions,
     processed ops, photo links, and photos no other registration links (row, upload rights
     and file). Photos never linked and uploaded before the retention go too. The ids go to
-    the change log, so a pull removes them from devices."""
+    the change log, so a pull removes them from devices. In batches of ``PURGE_BATCH``,
+    each committed on its own."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS_REGISTRATIONS"])
+    total = 0
+    while True:
+        count, more = _purge_batch(cutoff, PURGE_BATCH)
+        total += count
+        if not more:
+            return total
+
+
+def _purge_batch(cutoff: datetime, size: int) -> tuple[int, bool]:
+    """Up to ``size`` expired registrations and ``size`` never linked old photos, in one
+    transaction; returns how many registrations went and whether more may be left."""
     from server import changes, spatial
 
-    cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS_REGISTRATIONS"])
-    rows = db.session.execute(expired_registrations(cutoff)).all()
+    rows = db.session.execute(expired_registrations(cutoff).limit(size)).all()
     ids = [r.id for r in rows]
+    linked: set[str] = set()
     if ids:
-        linked: set[str] = set()
         for part in _chunks(ids):
             linked.update(db.session.scalars(select(RegistrationAttachment.sha256).where(
                 RegistrationAttachment.registration_id.in_(part))))
@@ -243,9 +260,10 @@ def purge_expired(now: datetime | None = None) -> int:
         audit.record([audit.Event("purge", None, None, "registration", ids)])
     unlinked = ~select(RegistrationAttachment.sha256).where(
         RegistrationAttachment.sha256 == Attachment.sha256).exists()
-    orphans = set(db.session.scalars(select(Attachment.sha256).where(
-        Attachment.created_at < cutoff, unlinked)))
-    for part in _chunks(sorted(linked)) if ids else ():
+    never_linked = set(db.session.scalars(select(Attachment.sha256).where(
+        Attachment.created_at < cutoff, unlinked).limit(size)))
+    orphans = set(never_linked)
+    for part in _chunks(sorted(linked)):
         orphans.update(db.session.scalars(select(Attachment.sha256).where(
             Attachment.sha256.in_(part), unlinked)))
     for part in _chunks(sorted(orphans)):
@@ -257,7 +275,7 @@ def purge_expired(now: datetime | None = None) -> int:
     for sha256 in orphans:
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(current_app.config["ATTACHMENT_DIR"], sha256[:2], sha256))
-    return len(ids)
+    return len(ids), len(ids) == size or len(never_linked) == size
 
 
 def _chunks(values: list[str], size: int = 500) -> list[list[str]]:

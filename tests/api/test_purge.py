@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -124,3 +125,35 @@ def test_the_purge_finds_expired_registrations_through_an_index(agent1: Api) -> 
         assert "ix_registrations_updated" in plan, plan
     assert [row.id for row in db.session.execute(query)] == [rid]
     assert list(db.session.execute(expired_registrations(NOW - timedelta(days=20000)))) == []
+
+
+def test_the_purge_works_in_batches_of_its_own_transaction(
+        app: Flask, agent1: Api, monkeypatch: Any) -> None:
+    """Five expired registrations in batches of two: three transactions, each logged, all
+    five gone; a photo two of them share in different batches goes with the last."""
+    from server import cli
+    from server.models import AuditEntry
+
+    monkeypatch.setattr(cli, "PURGE_BATCH", 2)
+    cutoff = NOW - timedelta(days=app.config["RETENTION_DAYS_REGISTRATIONS"])
+    photo = jpeg("gedeeld")
+    assert upload(agent1, photo).status_code == 201
+    ids = [create(agent1, photo_set(sha(photo)) if n in (0, 4) else None) for n in range(5)]
+    kept = create(agent1)
+    for rid in ids:
+        _set_updated(rid, cutoff - timedelta(days=1))
+    _set_updated(kept, cutoff + timedelta(seconds=1))
+    _set_uploaded(sha(photo), cutoff - timedelta(days=1))
+    db.session.commit()
+
+    assert purge_expired(now=NOW) == 5
+
+    db.session.expire_all()
+    assert set(db.session.scalars(select(Registration.id))) == {kept}
+    purged = [json.loads(e) for e in db.session.scalars(
+        select(AuditEntry.entity_ids).where(AuditEntry.action == "purge")
+        .order_by(AuditEntry.id))]
+    assert [len(batch) for batch in purged] == [2, 2, 1]
+    assert sorted(i for batch in purged for i in batch) == sorted(ids)
+    assert db.session.get(Attachment, sha(photo)) is None
+    assert not os.path.exists(_file(app, sha(photo)))
