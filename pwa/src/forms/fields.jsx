@@ -208,11 +208,16 @@ function LocationField({ id, field, value, draft, error, disabled, onDraft, onCo
   const latest = useRef({});
   latest.current = { onCommit, onDraft, shown };
 
-  useEffect(() => { setSent(null); }, [value && value.lat, value && value.lon, value && value.accuracy]);
+  // The store caught up with the last fix sent. An earlier commit arriving first (the GPS
+  // fix committed when the map opened, then the pin) must not show that older fix meanwhile.
+  useEffect(() => { if (sameSpot(sent, value)) setSent(null); }, [value && value.lat, value && value.lon, value && value.accuracy]);
 
   const commitFix = (fix) => {
     setSent(fix);
-    return latest.current.onCommit(fix);
+    return Promise.resolve(latest.current.onCommit(fix)).then((ok) => {
+      if (ok === false) setSent((current) => (current === fix ? null : current)); // not stored
+      return ok;
+    });
   };
 
   /** Ends the search; with `keep` the best fix becomes the one committed value. */
