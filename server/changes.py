@@ -11,10 +11,11 @@ row at a new position, so its next pull says ``remove``. Team EVERY_TEAM means e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from server import bulk
-from server.counters import advance
+from server.counters import advance, lock
+from server.extensions import db
 from server.models import EVERY_TEAM, Change
 
 SEQ = "change_seq"
@@ -65,3 +66,38 @@ def mark_teams(entity: str, entity_id: str, teams: set[int] | None,
     entries = [(entity, entity_id, team, True) for team in sorted(gone)]
     entries += [(entity, entity_id, team, False) for team in sorted(now)]
     mark(entries)
+
+
+# --- followers: SQLite indexes kept off the push, following the log from a position -------
+
+def registrations_after(position: str) -> str:
+    """SQL selecting the ids of registrations changed after the counter ``position`` (the
+    counter's name is a constant of the caller, never user input)."""
+    return ("SELECT entity_id FROM changes WHERE seq > coalesce((SELECT value FROM counters "
+            f"WHERE name = '{position}'), 0) AND entity = 'registration'")
+
+
+def follow(position: str, apply: Callable[[list[str]], None], batch: int = 500) -> int:
+    """Hand the registrations changed after the counter ``position`` to ``apply``, a batch
+    of changes at a time, and move the position past them in the same short write
+    transaction: processes running this at once take turns and each batch is handled
+    once. Returns the registrations handed over. With nothing new (most runs) it only
+    reads, so an idle follower never takes SQLite's write lock."""
+    if not bulk.read_apart(f"{registrations_after(position)} LIMIT 1"):
+        return 0
+    total = 0
+    while True:
+        db.session.commit()  # what came before ends; next: BEGIN IMMEDIATE, the write lock
+        start = int(lock(position)[0])
+        found = bulk.rows("SELECT seq, entity_id FROM changes WHERE seq > ? "
+                          "AND entity = 'registration' ORDER BY seq LIMIT ?", (start, batch))
+        if not found:
+            db.session.rollback()
+            return total
+        ids = sorted({row[1] for row in found})
+        apply(ids)
+        bulk.rows("UPDATE counters SET value = ? WHERE name = ?", (found[-1][0], position))
+        db.session.commit()
+        total += len(ids)
+        if len(found) < batch:
+            return total

@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, false, literal_column, or_, text
 from sqlalchemy.engine import Connection
 
-from server.bulk import read_apart, rows, rows_many
-from server.counters import lock
+from server import changes
+from server.bulk import rows, rows_many
 from server.extensions import db
 from server.models import Registration
 from server.narrowing import Narrowing, registration_ids
@@ -219,46 +219,31 @@ def _loaded(data: Any) -> Any:
 
 
 def index_pending(batch: int = BATCH) -> int:
-    """Bring the SQLite index up to date with the change log; returns the registrations
-    (re)indexed or taken out. One short write transaction per batch of changes: the
-    position is read and moved under SQLite's write lock, so processes running this at
-    once take turns and each batch is indexed once. A no-op on PostgreSQL (triggers)."""
-    if db.session.get_bind().dialect.name != "sqlite" or not read_apart(
-            "SELECT 1 FROM changes WHERE seq > coalesce((SELECT value FROM counters "
-            "WHERE name = ?), 0) AND entity = 'registration' LIMIT 1", (POSITION,)):
-        return 0  # nothing new (most runs): the write lock is not taken at all
-    total = 0
-    while True:
-        db.session.commit()  # what came before ends; next: BEGIN IMMEDIATE, the write lock
-        position = int(lock(POSITION)[0])
-        found = rows("SELECT seq, entity_id FROM changes WHERE seq > ? "
-                     "AND entity = 'registration' ORDER BY seq LIMIT ?", (position, batch))
-        if not found:
-            db.session.rollback()
-            return total
-        ids = sorted({row[1] for row in found})
-        texts: dict[str, str] = {}
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start:start + CHUNK]
-            marks = ", ".join("?" * len(part))
-            for rid, data in rows(f"SELECT id, data FROM registrations WHERE id IN ({marks})",
-                                  tuple(part)):
-                texts[rid] = body_of(_loaded(data))
-        gone = [rid for rid in ids if rid not in texts]  # purged (or deleted by hand)
-        for start in range(0, len(gone), CHUNK):
-            part = gone[start:start + CHUNK]
-            rows(f"DELETE FROM registration_search_rows WHERE id IN ({', '.join('?' * len(part))})",
-                 tuple(part))
-        if texts:
-            # unchanged text (a status, a party) writes nothing: no FTS work
-            rows_many("INSERT INTO registration_search_rows (id, body) VALUES (?, ?) "
-                      "ON CONFLICT (id) DO UPDATE SET body = excluded.body "
-                      "WHERE body IS NOT excluded.body", list(texts.items()))
-        rows("UPDATE counters SET value = ? WHERE name = ?", (found[-1][0], POSITION))
-        db.session.commit()
-        total += len(ids)
-        if len(found) < batch:
-            return total
+    """Bring the SQLite index up to date with the change log (``changes.follow``); returns
+    the registrations (re)indexed or taken out. A no-op on PostgreSQL (triggers)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return 0
+    return changes.follow(POSITION, _index, batch)
+
+
+def _index(ids: list[str]) -> None:
+    texts: dict[str, str] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
+        marks = ", ".join("?" * len(part))
+        for rid, data in rows(f"SELECT id, data FROM registrations WHERE id IN ({marks})",
+                              tuple(part)):
+            texts[rid] = body_of(_loaded(data))
+    gone = [rid for rid in ids if rid not in texts]  # purged (or deleted by hand)
+    for start in range(0, len(gone), CHUNK):
+        part = gone[start:start + CHUNK]
+        rows(f"DELETE FROM registration_search_rows WHERE id IN ({', '.join('?' * len(part))})",
+             tuple(part))
+    if texts:
+        # unchanged text (a status, a party) writes nothing: no FTS work
+        rows_many("INSERT INTO registration_search_rows (id, body) VALUES (?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET body = excluded.body "
+                  "WHERE body IS NOT excluded.body", list(texts.items()))
 
 
 def index_job() -> str:
@@ -270,10 +255,8 @@ def _pending() -> list[tuple[str, Any]]:
     may be missing or stale), with their current data. Read in the caller's transaction,
     the same snapshot as the index: the indexer moves rows and position together."""
     return [(rid, data) for rid, data in rows(
-        "SELECT c.entity_id, r.data FROM changes c "
-        "LEFT JOIN registrations r ON r.id = c.entity_id "
-        "WHERE c.seq > coalesce((SELECT value FROM counters WHERE name = ?), 0) "
-        "AND c.entity = 'registration'", (POSITION,))]
+        f"SELECT p.entity_id, r.data FROM ({changes.registrations_after(POSITION)}) p "
+        "LEFT JOIN registrations r ON r.id = p.entity_id")]
 
 
 def _tokens(value: str) -> list[str]:

@@ -18,8 +18,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, cast, func, literal_column, or_, text
 from sqlalchemy.types import UserDefinedType
 
-from server import bulk, shapes
-from server.counters import lock
+from server import bulk, changes, shapes
 from server.extensions import db
 from server.narrowing import Narrowing, registration_ids
 from server.spatial_schema import TREE_POSITION, UNIX_EPOCH_JD, tree_id
@@ -92,8 +91,7 @@ POSITION = TREE_POSITION
 BATCH = 500  # changes per transaction: each batch holds the write lock a few milliseconds
 CHUNK = 500  # ids per IN list
 # The registrations whose tree entry may be missing or stale: changed after the position.
-PENDING = ("SELECT entity_id FROM changes WHERE seq > coalesce((SELECT value FROM counters "
-           f"WHERE name = '{POSITION}'), 0) AND entity = 'registration'")
+PENDING = changes.registrations_after(POSITION)
 
 
 def tree_rows(located: Iterable[tuple[str, float, float, float, int]]
@@ -103,51 +101,36 @@ def tree_rows(located: Iterable[tuple[str, float, float, float, int]]
 
 
 def index_pending(batch: int = BATCH) -> int:
-    """SQLite: bring the registrations' tree up to date with the change log; returns the
-    registrations looked at. One short write transaction per batch of changes: the
-    position is read and moved under SQLite's write lock, so processes running this at
-    once take turns and each batch is indexed once. A no-op elsewhere (PostGIS derives
-    its column from lat/lon in the row; the plain index follows rd_x/rd_y)."""
-    if not on_sqlite() or not bulk.read_apart(f"{PENDING} LIMIT 1"):
-        return 0  # nothing new (most runs): the write lock is not taken at all
-    total = 0
-    while True:
-        db.session.commit()  # what came before ends; next: BEGIN IMMEDIATE, the write lock
-        position = int(lock(POSITION)[0])
-        found = bulk.rows("SELECT seq, entity_id FROM changes WHERE seq > ? "
-                          "AND entity = 'registration' ORDER BY seq LIMIT ?", (position, batch))
-        if not found:
-            db.session.rollback()
-            return total
-        ids = sorted({row[1] for row in found})
-        located: dict[str, tuple[str, float, float, float, int]] = {}
-        indexed: dict[int, tuple[float, float, float, float]] = {}
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start:start + CHUNK]
-            marks = ", ".join("?" * len(part))
-            for row in bulk.rows(
-                    f"SELECT id, rd_x, rd_y, julianday(created_at) - {UNIX_EPOCH_JD}, team_id "
-                    f"FROM registrations WHERE id IN ({marks}) AND rd_x IS NOT NULL",
-                    tuple(part)):
-                located[row[0]] = row
-            keys = [tree_id(rid) for rid in part]
-            for key, *box in bulk.rows(
-                    "SELECT id, min_x, max_x, min_y, max_y FROM rtree_registrations "
-                    f"WHERE id IN ({marks})", tuple(keys)):
-                indexed[key] = tuple(box)  # type: ignore[assignment]
-        # a status or a party changed (most pushes): the point's entry stands, nothing to write
-        moved = [row for row in located.values() if not _holds(indexed.get(tree_id(row[0])), row)]
-        gone = [(tree_id(rid),) for rid in ids if rid not in located and tree_id(rid) in indexed]
-        if gone:  # purged, or its location cleared
-            bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", gone)
-        if moved:
-            bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
-                           "(?, ?, ?, ?, ?, ?, ?, ?, ?)", tree_rows(moved))
-        bulk.rows("UPDATE counters SET value = ? WHERE name = ?", (found[-1][0], POSITION))
-        db.session.commit()
-        total += len(ids)
-        if len(found) < batch:
-            return total
+    """SQLite: bring the registrations' tree up to date with the change log
+    (``changes.follow``); returns the registrations looked at. A no-op elsewhere (PostGIS
+    derives its column from lat/lon in the row; the plain index follows rd_x/rd_y)."""
+    if not on_sqlite():
+        return 0
+    return changes.follow(POSITION, _index, batch)
+
+
+def _index(ids: list[str]) -> None:
+    located: dict[str, tuple[str, float, float, float, int]] = {}
+    indexed: dict[int, tuple[float, float, float, float]] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
+        marks = ", ".join("?" * len(part))
+        for row in bulk.rows(
+                f"SELECT id, rd_x, rd_y, julianday(created_at) - {UNIX_EPOCH_JD}, team_id "
+                f"FROM registrations WHERE id IN ({marks}) AND rd_x IS NOT NULL", tuple(part)):
+            located[row[0]] = row
+        for key, *box in bulk.rows("SELECT id, min_x, max_x, min_y, max_y FROM "
+                                   f"rtree_registrations WHERE id IN ({marks})",
+                                   tuple(tree_id(rid) for rid in part)):
+            indexed[key] = tuple(box)  # type: ignore[assignment]
+    # a status or a party changed (most pushes): the point's entry stands, nothing to write
+    moved = [row for row in located.values() if not _holds(indexed.get(tree_id(row[0])), row)]
+    gone = [(tree_id(rid),) for rid in ids if rid not in located and tree_id(rid) in indexed]
+    if gone:  # purged, or its location cleared
+        bulk.rows_many("DELETE FROM rtree_registrations WHERE id = ?", gone)
+    if moved:
+        bulk.rows_many("INSERT OR REPLACE INTO rtree_registrations VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?)", tree_rows(moved))
 
 
 def _holds(box: tuple[float, float, float, float] | None,

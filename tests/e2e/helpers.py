@@ -12,8 +12,9 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from tests.e2e.conftest import PASSWORD, PIN
 
 
-def login(page: Page, username: str, pin: str = PIN) -> None:
-    """First online login on a fresh device, then the PIN; ends on the list screen."""
+def first_login(page: Page, username: str, pin: str = PIN) -> None:
+    """First online login on a fresh device, then setting the PIN; each role's screen
+    follows (see the callers)."""
     page.goto("/")
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
@@ -21,8 +22,20 @@ def login(page: Page, username: str, pin: str = PIN) -> None:
     page.get_by_label("Pincode (5 tot 12 cijfers)").fill(pin)
     page.get_by_label("Herhaal de pincode").fill(pin)
     page.get_by_role("button", name="Pincode instellen").click()
+
+
+def login(page: Page, username: str, pin: str = PIN) -> None:
+    """An officer's first login; ends on the list screen, synced."""
+    first_login(page, username, pin)
     expect(page.get_by_role("heading", name="Mijn registraties")).to_be_visible()
     wait_synced(page)
+
+
+def login_beheerder(page: Page, timeout: float = 20_000) -> None:
+    """A beheerder's first login ends on the beheer screen."""
+    first_login(page, "beheer1")
+    expect(page.get_by_role("heading", name="Beheer", exact=True)).to_be_visible(
+        timeout=timeout)
 
 
 def unlock(page: Page, pin: str = PIN) -> None:

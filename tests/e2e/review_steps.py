@@ -7,8 +7,9 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import PASSWORD, PIN, Server
+from tests.e2e.conftest import PASSWORD, Server
 from tests.e2e.field_checks import small_targets
+from tests.e2e.helpers import first_login
 from tests.e2e.test_accessibility_and_steps import serious_violations
 from tests.protocol.client import Device, new_id
 
@@ -23,13 +24,7 @@ UTRECHT = {"lat": 52.0907, "lon": 5.1214, "accuracy": 8}
 
 def login_leader(page: Page, username: str = "leider1") -> None:
     """A team leader's first login ends on the review queue, not on an officer's list."""
-    page.goto("/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
-    page.get_by_label("Herhaal de pincode").fill(PIN)
-    page.get_by_role("button", name="Pincode instellen").click()
+    first_login(page, username)
     expect(page.get_by_role("heading", name="Te beoordelen")).to_be_visible(timeout=SLOW)
 
 

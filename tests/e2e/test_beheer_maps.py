@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from server.geoinput import in_nl
-from tests.e2e.conftest import PASSWORD, PIN, serve
+from tests.e2e.conftest import serve
+from tests.e2e.helpers import login_beheerder
 from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
 from tests.live_server import Server
 
@@ -22,22 +23,12 @@ def server() -> Iterator[Server]:
     yield from serve()
 
 
-def beheer_login(page: Page) -> None:
-    page.goto("/")
-    page.get_by_label("Gebruikersnaam").fill("beheer1")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
-    page.get_by_label("Herhaal de pincode").fill(PIN)
-    page.get_by_role("button", name="Pincode instellen").click()
-    expect(page.get_by_role("heading", name="Beheer")).to_be_visible()
-
 
 def test_admin_draws_an_area_and_picks_a_notice_point_on_the_map(
         new_context: Any, live_server: Server) -> None:
     tag = uuid.uuid4().hex[:6]
     page = new_context(viewport={"width": 800, "height": 900}).new_page()
-    beheer_login(page)
+    login_beheerder(page)
 
     page.get_by_role("button", name="Gebied tekenen op de kaart").click()
     draw = page.locator(".draw-map")

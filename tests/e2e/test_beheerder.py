@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, PIN
+from tests.e2e.helpers import login_beheerder
 
 
 def test_beheerder_gets_the_beheer_start_screen_and_no_registration_screens(
@@ -17,15 +17,7 @@ def test_beheerder_gets_the_beheer_start_screen_and_no_registration_screens(
     sync_calls: list[str] = []
     page.on("request", lambda r: sync_calls.append(r.url)
             if "/api/sync/" in r.url or "/api/attachments/" in r.url else None)
-    page.goto("/")
-    page.get_by_label("Gebruikersnaam").fill("beheer1")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
-    page.get_by_label("Herhaal de pincode").fill(PIN)
-    page.get_by_role("button", name="Pincode instellen").click()
-
-    expect(page.get_by_role("heading", name="Beheer")).to_be_visible()
+    login_beheerder(page)
     expect(page.get_by_text("apparaten", exact=False).first).to_be_visible()
     for absent in ("+ Nieuwe registratie", "Nieuw", "Lijst", "Team"):
         expect(page.get_by_role("link", name=absent, exact=True)).to_have_count(0)

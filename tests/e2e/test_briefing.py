@@ -12,11 +12,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Route, expect
 
-from tests.e2e.conftest import PASSWORD, PIN, serve
+from tests.e2e.conftest import serve
 from tests.e2e.field_checks import push_as
-from tests.e2e.helpers import Offline, login, png_bytes, sync_now, wait_service_worker, wait_synced
+from tests.e2e.helpers import (
+    Offline,
+    login,
+    login_beheerder,
+    png_bytes,
+    sync_now,
+    wait_service_worker,
+    wait_synced,
+)
 from tests.e2e.test_accessibility_and_steps import AXE, serious_violations
 from tests.geo_samples import LAT, LON, box, feature, offset
 from tests.live_server import Server
@@ -139,22 +147,12 @@ def test_push_message_shows_the_title_once_per_notice(new_context: Any,
     expect(section).to_contain_text("volgende synchronisatie")
 
 
-def _beheer_login(page: Page) -> None:
-    page.goto("/")
-    page.get_by_label("Gebruikersnaam").fill("beheer1")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
-    page.get_by_label("Herhaal de pincode").fill(PIN)
-    page.get_by_role("button", name="Pincode instellen").click()
-    expect(page.get_by_role("heading", name="Beheer")).to_be_visible()
-
 
 def test_admin_uploads_an_area_writes_a_notice_and_ends_the_area(
         new_context: Any, live_server: Server) -> None:
     tag = uuid.uuid4().hex[:6]
     page = new_context().new_page()
-    _beheer_login(page)
+    login_beheerder(page)
 
     # upload an area of attention as pasted GeoJSON
     area = feature(box(-900, -900, -700, -700), f"Markt {tag}", "attention", "Centrum",
@@ -252,7 +250,7 @@ def test_device_distances_match_the_server_and_new_screens_pass_axe(
     assert serious_violations(page) == []
 
     admin = new_context().new_page()
-    _beheer_login(admin)
+    login_beheerder(admin)
     expect(admin.get_by_test_id("notice-list")).to_be_visible()
     assert serious_violations(admin) == []
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, PIN, Server, serve
+from tests.e2e.conftest import Server, serve
+from tests.e2e.helpers import login_beheerder
 from tests.e2e.review_steps import (
     CARLA,
     EMRE,
@@ -28,16 +29,6 @@ from tests.e2e.test_accessibility_and_steps import AXE
 def server() -> Iterator[Server]:
     yield from serve()
 
-
-def login_beheerder(page: Page) -> None:
-    page.goto("/")
-    page.get_by_label("Gebruikersnaam").fill("beheer1")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_label("Pincode (5 tot 12 cijfers)").fill(PIN)
-    page.get_by_label("Herhaal de pincode").fill(PIN)
-    page.get_by_role("button", name="Pincode instellen").click()
-    expect(page.get_by_role("heading", name="Beheer", exact=True)).to_be_visible(timeout=SLOW)
 
 
 def leader_reads(server: Server, record_id: str) -> int:

@@ -7,20 +7,25 @@ import { toRd } from './rd.js';
 // A geometry's rings in RD New, projected once per geometry object.
 const projected = new WeakMap();
 
+/** A GeoJSON Polygon's or MultiPolygon's polygons as given: [[ring, ...], ...]. */
+export function polygonsOf(geometry) {
+  if (geometry.type === 'Polygon') return [geometry.coordinates];
+  if (geometry.type === 'MultiPolygon') return geometry.coordinates;
+  return [];
+}
+
 /** [[ring, ...], ...] (one entry per polygon; a ring is [[x, y], ...]) in RD New. */
 export function rdPolygons(geometry) {
   let found = projected.get(geometry);
   if (!found) {
-    const polygons = geometry.type === 'Polygon' ? [geometry.coordinates]
-      : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
-    found = polygons.map((rings) => rings.map((ring) => ring.map(([lon, lat]) => toRd(lat, lon))));
+    found = polygonsOf(geometry).map((rings) => rings.map((ring) => ring.map(([lon, lat]) => toRd(lat, lon))));
     projected.set(geometry, found);
   }
   return found;
 }
 
 // Ray casting on one ring (boundary points are settled by segmentDistance first).
-function inRing(ring, x, y) {
+export function inRing(ring, x, y) {
   let inside = false;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
     const [xi, yi] = ring[i];

@@ -6,6 +6,7 @@
 // again, so an interrupted run resumes where it stopped. Deleted at logout and wipe.
 import { active, session } from '../store/session.js';
 import { observable } from '../ui/observable.js';
+import { inRing, polygonsOf } from './area.js';
 import { loadGeo } from './briefing.js';
 
 export const WIJK_TILE_CACHE = 'wijkpost-wijk-tiles';
@@ -42,22 +43,6 @@ function tileLon(x, z) { return (x / 2 ** z) * 360 - 180; }
 function tileLat(y, z) {
   const n = Math.PI - (2 * Math.PI * y) / 2 ** z;
   return (180 / Math.PI) * Math.atan(Math.sinh(n));
-}
-
-function polygonsOf(geometry) {
-  if (geometry.type === 'Polygon') return [geometry.coordinates];
-  if (geometry.type === 'MultiPolygon') return geometry.coordinates;
-  return [];
-}
-
-function inRing(ring, x, y) {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 function segmentsCross([ax, ay], [bx, by], [cx, cy], [dx, dy]) {
