@@ -226,7 +226,9 @@ def _convert(binders: Binders, rows: Sequence[Sequence[Any]]) -> list[tuple[Any,
     for index, proc in binders:
         values = columns[index]
         if proc is json_dumps:
-            columns[index] = [_dumps(v).decode() for v in values]
+            # no record has conflicts, amendments or a review yet: spare orjson the calls
+            columns[index] = ["[]" if v == [] else "null" if v is None else _dumps(v).decode()
+                              for v in values]
             continue
         # None stays None (as SQLAlchemy binds it); the rest once per distinct value.
         done = {v: proc(v) for v in set(values) if v is not None}

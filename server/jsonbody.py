@@ -20,14 +20,19 @@ from server.errors import ApiError
 
 # The deepest body a client sends legitimately is a push: body → ops → op → set → item →
 # location, six levels. 32 leaves room for any later shape and keeps every recursive reader
-# (marshmallow, the merge, orjson.dumps with its own limit of 254) far from its limit.
+# (marshmallow, orjson.dumps with its own limit of 254) far from its limit. A push is
+# bounded by orjson's own 1,024 levels instead: each value in it is judged per op by its
+# field's check, which accepts no more nesting than the field's shape, before anything
+# else reads it; so a deep value rejects only its op, and the walk over every container
+# of the largest bodies is spared.
 MAX_DEPTH = 32
 # C0 control characters except tab, LF and CR, and DEL: NUL cannot be stored in PostgreSQL
 # text, and ESC and friends rewrite a terminal or a log line that shows the value.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Endpoints whose string values are checked per op (server/registrations/validation.py), so
-# one bad value is rejected on its own and never blocks the rest of a device's outbox.
-PER_OP_STRINGS = frozenset({"sync.push"})
+# Endpoints whose values are checked per op (server/registrations/validation.py), strings
+# and nesting alike, so one bad value is rejected on its own and never blocks the rest of a
+# device's outbox.
+PER_OP_VALUES = frozenset({"sync.push"})
 # Endpoints that take raw bytes under a cap of their own (ATTACHMENT_MAX_BYTES).
 RAW_BODY = frozenset({"attachments.put_attachment"})
 
@@ -39,12 +44,11 @@ def _invalid(message: str, errors: dict[str, list[str]] | None = None) -> ApiErr
     return ApiError(400, "invalid_json", message, errors=errors)
 
 
-def check(value: Any, strings: bool = True) -> None:
-    """Refuse nesting past ``MAX_DEPTH`` and, with ``strings``, control characters."""
+def check(value: Any) -> None:
+    """Refuse nesting past ``MAX_DEPTH`` and control characters."""
     if _too_deep(value):
         raise _invalid(f"De inhoud is te diep genest (hoogstens {MAX_DEPTH} niveaus)")
-    if strings:
-        _check_strings(value)
+    _check_strings(value)
 
 
 def _too_deep(value: Any) -> bool:
@@ -87,13 +91,15 @@ def _name(path: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in path) or "_body"
 
 
-def parse(raw: bytes, strings: bool = True) -> Any:
-    """orjson refuses invalid UTF-8, lone surrogates, NaN and nesting past 1024 itself."""
+def parse(raw: bytes, per_op: bool = False) -> Any:
+    """orjson refuses invalid UTF-8, lone surrogates, NaN and nesting past 1024 itself;
+    ``check`` the rest, unless the endpoint checks its values per op."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _invalid("De inhoud is geen geldige JSON") from exc
-    check(value, strings)
+    if not per_op:
+        check(value)
     return value
 
 
@@ -118,7 +124,7 @@ class JsonRequest(Request):
         # A chunked body is cut off at the cap, not refused: a cut-off body is too large.
         if self.content_length is None and cap is not None and len(raw) >= cap:
             raise _too_large(cap)
-        return parse(raw, strings=self.endpoint not in PER_OP_STRINGS)
+        return parse(raw, per_op=self.endpoint in PER_OP_VALUES)
 
     def get_json(self, force: bool = False, silent: bool = False,
                  cache: bool = True) -> Any:
@@ -157,7 +163,7 @@ def _cap_body() -> None:
     if request.endpoint in RAW_BODY:
         return
     config = current_app.config
-    cap = config["PUSH_MAX_BYTES"] if request.endpoint in PER_OP_STRINGS else \
+    cap = config["PUSH_MAX_BYTES"] if request.endpoint in PER_OP_VALUES else \
         config["JSON_MAX_BYTES"]
     # Also bounds a chunked body without Content-Length: reading past it raises 413.
     request.max_content_length = cap

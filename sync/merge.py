@@ -369,10 +369,20 @@ def _build_new(
 
 def _validate(rtype: str, op: Op, rules: Rules) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if not op.set:
+    op_set = op.set
+    if not op_set:
         errors["set"] = ["Een operatie moet minstens één veld zetten"]
+    validate_keys = getattr(rules, "validate_keys", None)
+    if validate_keys is not None:
+        # one call for all the rules' keys (a push checks every key of every op)
+        errors.update(validate_keys(rtype, op_set, _OWN_RULE_KEYS))
+        own = _OWN_RULE_KEYS.intersection(op_set)
+        keys = [key for key in op_set if key in own] if own else ()
+    else:
+        keys = op_set
     validate_set = rules.validate_set
-    for key, value in op.set.items():
+    for key in keys:
+        value = op_set[key]
         if key not in _OWN_RULE_KEYS:  # the common case first: one test per key
             found = validate_set(rtype, key, value)
             if found:
@@ -383,7 +393,7 @@ def _validate(rtype: str, op: Op, rules: Rules) -> dict[str, list[str]]:
         elif key in SERVER_KEYS:
             errors[key] = ["Dit veld wordt door de server bepaald"]
         elif key == "status":
-            if value not in DEVICE_STATUSES:
+            if type(value) is not str or value not in DEVICE_STATUSES:
                 errors[key] = ["Een apparaat kan alleen indienen of intrekken"]
         elif not isinstance(value, str) or not 1 <= len(value.strip()) <= 1000:
             # key is withdraw_reason, the one left

@@ -105,3 +105,14 @@ class Rules(Protocol):
     def validate_set(self, rtype: str, key: str, value: Any) -> dict[str, list[str]]: ...
 
     def missing_required(self, rtype: str, data: dict[str, Any]) -> dict[str, list[str]]: ...
+
+
+class BatchRules(Rules, Protocol):
+    """Rules that also check all of an op's keys in one call, which the engine prefers.
+
+    ``validate_keys(rtype, op_set, skip)`` must equal ``validate_set`` of every key not in
+    ``skip``, merged, and report an item's ``id`` and ``removed`` fields as errors.
+    """
+
+    def validate_keys(self, rtype: str, op_set: dict[str, Any], skip: frozenset[str]
+                      ) -> dict[str, list[str]]: ...

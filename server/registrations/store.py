@@ -183,17 +183,26 @@ def _add_rd(rows: Iterable[dict[str, Any]]) -> None:
         row["rd_x"], row["rd_y"] = x, y
 
 
-def _photo_fields(form: FormDef) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
-    """The photo fields of a form: top-level names, and per group its items' photo fields."""
-    scalars = frozenset(f.name for f in form.fields if f.kind == "photo")
+@dataclass(frozen=True, slots=True)
+class _PhotoFields:
+    """Where a form holds photos: top-level fields, and per group its items' photo fields."""
+
+    scalars: frozenset[str]
+    groups: dict[str, tuple[str, ...]]
+    prefixes: tuple[str, ...]  # "<group>[" of each group with photos: item keys start so
+
+
+def _photo_fields(form: FormDef) -> _PhotoFields:
     groups = {
         f.name: names for f in form.fields if f.kind == "group"
         if (names := tuple(i.name for i in f.fields if i.kind == "photo"))
     }
-    return scalars, groups
+    return _PhotoFields(frozenset(f.name for f in form.fields if f.kind == "photo"), groups,
+                        tuple(f"{group}[" for group in groups))
 
 
 _PHOTO_FIELDS = {form.type: _photo_fields(form) for form in FORMS}
+_NO_PHOTOS = _PhotoFields(frozenset(), {}, ())
 
 
 def _photo_hash(value: Any) -> str | None:
@@ -206,21 +215,28 @@ def _photo_hash(value: Any) -> str | None:
 
 def photo_hashes(rtype: str, op_set: dict[str, Any]) -> set[str]:
     """Attachment hashes the photo fields of an op's ``set`` refer to (before validation:
-    a malformed value is left to the validation of its field)."""
-    scalars, groups = _PHOTO_FIELDS.get(rtype, (frozenset(), {}))
+    a malformed value is left to the validation of its field).
+
+    Runs for every pushed op, so keys are matched in C (a set intersection, ``startswith``
+    with the groups' prefixes) and Python looks only at the keys that can hold a photo.
+    """
+    fields = _PHOTO_FIELDS.get(rtype, _NO_PHOTOS)
     found: set[str] = set()
-    for key, value in op_set.items():
-        if key in scalars:
-            names: tuple[str | None, ...] = (None,)
-        else:
-            group, bracket, _ = key.partition("[")
-            if not bracket or group not in groups or not isinstance(value, dict):
+    for key in fields.scalars.intersection(op_set):
+        sha = _photo_hash(op_set[key])
+        if sha is not None:
+            found.add(sha)
+    prefixes = fields.prefixes
+    if prefixes:
+        for key in [k for k in op_set if k.startswith(prefixes)]:
+            value = op_set[key]
+            names = fields.groups.get(key.partition("[")[0])
+            if names is None or not isinstance(value, dict):
                 continue
-            names = groups[group]
-        for name in names:
-            sha = _photo_hash(value if name is None else value.get(name))
-            if sha is not None:
-                found.add(sha)
+            for name in names:
+                sha = _photo_hash(value.get(name))
+                if sha is not None:
+                    found.add(sha)
     return found
 
 

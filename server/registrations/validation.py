@@ -117,7 +117,8 @@ def _text_check(max_length: int | None) -> Check:
     def check(value: Any) -> list[str] | None:
         if not isinstance(value, str):
             return [NOT_TEXT]
-        if _has_bad_chars(value):
+        # _has_bad_chars' own quick test inline: most values are short and printable
+        if not (len(value) <= 100 and value.isprintable()) and _has_bad_chars(value):
             return [BAD_CHARS]
         if max_length is not None and len(value) > max_length:
             return [f"Maximaal {max_length} tekens"]
@@ -466,6 +467,25 @@ def validate_set(rtype: str, key: str, value: object) -> dict[str, list[str]]:
         return _validate_item_set(rules, key, value)
     messages = None if value is None else check(value)
     return {key: messages} if messages else {}
+
+
+def validate_keys(rtype: str, op_set: dict[str, Any], skip: frozenset[str]
+                  ) -> dict[str, list[str]]:
+    """``validate_set`` of every key of ``op_set`` not in ``skip``, merged: one call per
+    op instead of one per key (the push checks every key of every op)."""
+    rules = _RULES.get(rtype)
+    if rules is None:
+        return {"type": [UNKNOWN_TYPE]}
+    scalars = rules.scalars
+    errors: dict[str, list[str]] = {}
+    for key, value in op_set.items():
+        check = scalars.get(key)
+        if check is not None:
+            if value is not None and (messages := check(value)):
+                errors[key] = messages
+        elif key not in skip and (found := _validate_item_set(rules, key, value)):
+            errors.update(found)
+    return errors
 
 
 def _validate_item_set(rules: _TypeRules, key: str, value: object) -> dict[str, list[str]]:

@@ -50,7 +50,8 @@ def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any
         errors["op_id"] = ["op_id moet een UUID zijn"]
     if not isinstance(record_id, str) or not _UUID.fullmatch(record_id):
         errors["record_id"] = ["record_id moet een UUID zijn"]
-    if raw.get("type") not in _TYPES:
+    rtype = raw.get("type")
+    if type(rtype) is not str or rtype not in _TYPES:  # a list is unhashable: test str first
         errors["type"] = ["Onbekend registratietype"]
     base_rev = raw.get("base_rev")
     if not isinstance(base_rev, int) or isinstance(base_rev, bool) or not 0 <= base_rev < 2**31:

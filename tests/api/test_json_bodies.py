@@ -182,15 +182,47 @@ def test_review_schema_names_comment_for_control_characters() -> None:
 
 def test_push_with_lone_surrogate_or_absurd_nesting_is_refused_whole(client: FlaskClient,
                                                                      agent1: Api) -> None:
+    """What orjson refuses (a lone surrogate, nesting past its 1,024 levels) is 400."""
     rid = str(uuid.uuid4())
     good = (b'{"op_id":"' + str(uuid.uuid4()).encode() + b'","record_id":"' + rid.encode()
             + b'","type":"vor","base_rev":0,"set":{"street":"Dorpsstraat"},"hlc":"'
             + agent1.hlc().encode() + b'"}')
     for bad in (b'{"op_id":"x","set":{"street":' + LONE + b"}}",
                 b'{"op_id":"x","set":{"street":' + DEEP + b"}}",
-                b'{"op_id":"x","set":{"street":' + b"[" * 40 + b"]" * 40 + b"}}"):
+                b'{"op_id":"x","set":{"street":' + b"[" * 1100 + b"]" * 1100 + b"}}"):
         body = b'{"ops":[' + good + b"," + bad + b"]}"
         assert_invalid_json(raw(client, "/api/sync/push", body, agent1.token))
+    assert db.session.get(Registration, rid) is None
+
+
+@pytest.mark.parametrize("where", ["street", "parties[p1]", "location", "outcome"])
+def test_push_nesting_rejects_only_its_op(agent1: Api, where: str) -> None:
+    """Below orjson's bound a deep value is a bad value like any other: its op is rejected
+    and the rest of the outbox goes through."""
+    deep: object = []
+    for _ in range(200):
+        deep = [deep, {"a": deep}] if len(str(deep)) < 1000 else [deep]
+    rid, other = str(uuid.uuid4()), str(uuid.uuid4())
+    results = agent1.push(agent1.op(rid, {"street": "Dorpsstraat"}),
+                          agent1.op(other, {where: deep}))
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert where in results[1]["errors"] or any(k.startswith(where)
+                                                for k in results[1]["errors"])
+    assert db.session.get(Registration, rid) is not None
+    assert db.session.get(Registration, other) is None
+
+
+@pytest.mark.parametrize("bad", [{"type": []}, {"type": {"a": 1}}, {"set": {"status": []}},
+                                 {"set": {"status": {"a": 1}}}])
+def test_push_unhashable_type_or_status_is_rejected_not_500(agent1: Api,
+                                                            bad: dict[str, Any]) -> None:
+    rid = str(uuid.uuid4())
+    op = {**agent1.op(rid, {"street": "Dorpsstraat"}), **bad}
+    response = agent1.post("/api/sync/push", json={"ops": [op]})
+    assert response.status_code == 200, response.get_json()
+    [result] = response.get_json()["results"]
+    assert result["status"] == "rejected"
+    assert set(result["errors"]) == ({"type"} if "type" in bad else {"status"})
     assert db.session.get(Registration, rid) is None
 
 
