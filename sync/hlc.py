@@ -65,6 +65,11 @@ class Clock:
                 self._last = HLC(self._last.ms, self._last.counter + 1, self.node)
             return self._last
 
+    def skew_bound(self) -> int:
+        """The ms at which ``clamp`` starts to pull stamps back; it only moves up, so a
+        stamp below an earlier reading is one ``clamp`` would keep."""
+        return self._wall() + MAX_SKEW_MS
+
     def clamp(self, remote: HLC) -> HLC:
         """A stamp more than ``MAX_SKEW_MS`` ahead of our wall clock is pulled back to
         exactly that bound, keeping its counter and node.

@@ -59,6 +59,7 @@ _ITEM_OWN_FIELDS = ("id", "removed")
 # what one key of an op can add to ``data`` as JSON besides its value (quotes, a comma,
 # a tombstone's ``"removed":true``): the size bound adds it per key
 _KEY_OVERHEAD = 32
+_EMPTY_SIZE = len(b"{}")  # a new record's data before its first op
 
 
 class _Breach(Exception):
@@ -102,7 +103,8 @@ def json_size(value: Any) -> int:
 
 def _op_size_bound(op: Op) -> int:
     """How much ``op`` can grow a record's ``data`` at most (JSON bytes)."""
-    return json_size(op.set) + _KEY_OVERHEAD * len(op.set)
+    size = json_size(op.set) if op.set_json is None else len(op.set_json)
+    return size + _KEY_OVERHEAD * len(op.set)
 
 
 def _no_withdraw_reason() -> dict[str, list[str]]:
@@ -248,7 +250,12 @@ def _size_bound(old: Record, new: Record, growth: int, limits: Limits) -> int:
     only when the bound crosses the limit: then the measured size becomes the bound.
     """
     base = old.meta.get("s")
-    bound = (json_size(old.data) if base is None else base) + growth
+    return _bound(json_size(old.data) if base is None else base, new, growth, limits)
+
+
+def _bound(base: int, new: Record, growth: int, limits: Limits) -> int:
+    """``_size_bound`` from the old record's size (bound) ``base``."""
+    bound = base + growth
     if bound > limits.max_record_bytes:
         bound = json_size(new.data)
         if bound > limits.max_record_bytes:
@@ -268,11 +275,10 @@ def _apply_create(op: Op, rules: Rules, at: str,
     errors = _validate(op.type, op, rules) if checked is None else checked
     if errors:
         return reject(errors)
-    empty = new_record(op)
     try:
         built = _build_new(op, limits)
         if built is None:
-            return _merge_valid(empty, op, rules, at, limits)
+            return _merge_valid(new_record(op), op, rules, at, limits)
         data, meta_f, changes, index = built
         # validated: the status is absent, "submitted" or "withdrawn", each allowed from draft
         target = op.set.get("status")
@@ -292,7 +298,7 @@ def _apply_create(op: Op, rules: Rules, at: str,
             meta={"n": [op.device], "a": [op.author], "f": meta_f, "d": {"0": 1}, "g": {},
                   "i": index, "s": 0},
         )
-        record.meta["s"] = _size_bound(empty, record, _op_size_bound(op), limits)
+        record.meta["s"] = _bound(_EMPTY_SIZE, record, _op_size_bound(op), limits)
     except _Breach as breach:
         return reject(breach.errors, reason=breach.reason)
     return Outcome(status="applied", record=record, changes=changes, status_change=target)

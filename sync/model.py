@@ -45,6 +45,9 @@ class Op:
     hlc: HLC
     device: str
     author: str
+    # ``set`` as compact JSON when the caller has it (a server stores it as the history
+    # anyway): the size bound then measures it without serialising it again
+    set_json: bytes | None = None
 
 
 @dataclass(slots=True)

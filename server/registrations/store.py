@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -245,6 +246,7 @@ _INSERT_COLUMNS = (
     "amendments", "review", "open_conflicts", "lat", "lon", "accuracy", "rd_x", "rd_y",
     "created_at", "updated_at", "submitted_at",
 )
+_insert_row = itemgetter(*_INSERT_COLUMNS)  # a row dict as a tuple in column order, in C
 _REVISION_COLUMNS = (
     "registration_id", "rev", "author_id", "device_id", "at", "hlc", "op_id", "kind", "set",
     "lost",
@@ -287,7 +289,8 @@ class Batch:
 
     def revision(self, record_id: str, rev: int, author_id: int, device_id: str | None,
                  at: datetime, hlc: str | None, op_id: str | None, kind: str,
-                 changes_set: dict[str, Any], lost: list[str] | None = None) -> None:
+                 changes_set: dict[str, Any] | orjson.Fragment,
+                 lost: list[str] | None = None) -> None:
         self.revisions.append(
             (record_id, rev, author_id, device_id, at, hlc, op_id, kind, changes_set, lost))
 
@@ -295,7 +298,7 @@ class Batch:
         _add_rd([*self.inserts.values(), *self.updates.values()])
         table = Registration.__table__
         bulk.insert(table, _INSERT_COLUMNS,
-                    [tuple(row[c] for c in _INSERT_COLUMNS) for row in self.inserts.values()])
+                    list(map(_insert_row, self.inserts.values())))
         # One UPDATE statement per set of columns (a location edit writes more of them).
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for record_id, row in self.updates.items():

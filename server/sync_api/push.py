@@ -11,6 +11,7 @@ import hashlib
 import re
 from typing import Any
 
+import orjson
 from flask import current_app
 from sqlalchemy import text
 
@@ -37,8 +38,17 @@ _RETRYABLE = frozenset({"missing_attachment", "not_found", "conflict_full",
 _TYPES = frozenset(validation.registration_types())
 
 
-def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any]:
-    """An Op, or a rejected result naming every envelope problem."""
+def parse_op(raw: Any, principal: Principal, clock: Clock, device_id: str | None = None,
+             author: str | None = None, bound: int = 0) -> Op | dict[str, Any]:
+    """An Op, or a rejected result naming every envelope problem.
+
+    ``device_id`` and ``author`` are the principal's, read once per push by the caller;
+    a stamp below ``bound`` (an earlier reading of the clock's skew bound) is kept as it
+    is without asking the clock."""
+    if device_id is None:
+        device_id = principal.device.id
+    if author is None:
+        author = principal.user.username
     if not isinstance(raw, dict):
         return {"op_id": None, "record_id": None, "status": "rejected", "rev": 0,
                 "errors": {"op": ["Een operatie moet een object zijn"]}}
@@ -63,16 +73,21 @@ def parse_op(raw: Any, principal: Principal, clock: Clock) -> Op | dict[str, Any
         stamp = HLC.parse(raw.get("hlc"))  # type: ignore[arg-type]
     except ValueError as exc:
         errors["hlc"] = [str(exc)]
-    if stamp is not None and stamp.node != principal.device.id:
+    if stamp is not None and stamp.node != device_id:
         errors["hlc"] = ["De hlc hoort bij een ander apparaat"]
     if errors:
         return {"op_id": op_id if isinstance(op_id, str) else None,
                 "record_id": record_id if isinstance(record_id, str) else None,
                 "status": "rejected", "rev": 0, "errors": errors}
     assert stamp is not None
-    return Op(op_id=op_id, record_id=record_id.lower(), type=raw["type"], base_rev=base_rev,
-              set=raw["set"], hlc=clock.clamp(stamp), device=principal.device.id,
-              author=principal.user.username)
+    try:
+        # serialised once, outside the write lock: the size bound and the history use it
+        set_json: bytes | None = orjson.dumps(raw["set"])
+    except orjson.JSONEncodeError:
+        set_json = None
+    return Op(op_id=op_id, record_id=record_id.lower(), type=rtype, base_rev=base_rev,
+              set=raw["set"], hlc=stamp if stamp.ms < bound else clock.clamp(stamp),
+              device=device_id, author=author, set_json=set_json)
 
 
 def _lock_device(device_id: str) -> None:
@@ -92,7 +107,9 @@ def limits() -> Limits:
 def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, Any]:
     user, device = principal.user, principal.device
     bounds = limits()
-    parsed = [parse_op(raw, principal, clock) for raw in raw_ops]
+    bound = clock.skew_bound()
+    parsed = [parse_op(raw, principal, clock, device.id, user.username, bound)
+              for raw in raw_ops]
     ops = [p for p in parsed if isinstance(p, Op)]
     if ops:
         # Adopting the newest stamp once is adopting each in turn: the clock only moves up.
@@ -171,7 +188,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
                 states[op.record_id] = state
                 batch.save(state, owner[0], owner[1], now, False, False, False)
                 batch.revision(state.id, state.rev, user.id, device.id, now, str(op.hlc),
-                               op.op_id, "amendment", op.set)
+                               op.op_id, "amendment", _history(op))
                 # readers of the record see its amendments, photos included
                 batch.attachment_links.update((state.id, sha) for sha in op_photos)
                 result["rev"] = state.rev
@@ -203,7 +220,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
                    outcome.status_change == "submitted")
         # the history keeps all the op set, values that lost on HLC included
         batch.revision(new.id, new.rev, user.id, device.id, now, str(op.hlc), op.op_id, "op",
-                       op.set, outcome.lost)
+                       _history(op), outcome.lost)
         for sha in op_photos:
             batch.attachment_links.add((new.id, sha))
         result = {"op_id": op.op_id, "record_id": op.record_id, "status": outcome.status,
@@ -256,6 +273,11 @@ def _processed(op_ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
         f"{bulk.in_list(len(op_ids))}", list(op_ids),
         (ProcessedOp.op_id, ProcessedOp.user_id, ProcessedOp.result))
     return {op_id: (user_id, result) for op_id, user_id, result in found}
+
+
+def _history(op: Op) -> Any:
+    """The op's set for its revision: the JSON made once in ``parse_op`` when there is."""
+    return op.set if op.set_json is None else orjson.Fragment(op.set_json)
 
 
 def _rejected(op: Op, rev: int, errors: dict[str, Any], reason: str | None = None
