@@ -265,6 +265,9 @@ class Batch:
 
     def save(self, record: Record, team_id: int, created_by_id: int, now: datetime,
              is_new: bool, location_changed: bool, submitted: bool) -> None:
+        if is_new and record.id not in self.inserts:
+            self._save_new(record, team_id, created_by_id, now, submitted)
+            return
         columns: dict[str, Any] = {
             "id": record.id, "status": record.status, "rev": record.rev, "data": record.data,
             "meta": record.meta, "conflicts": record.conflicts,
@@ -286,6 +289,27 @@ class Batch:
             self.inserts[record.id] = {**base, **columns}
         else:
             self.updates[record.id] = {**self.updates.get(record.id, {}), **columns}
+
+    def _save_new(self, record: Record, team_id: int, created_by_id: int, now: datetime,
+                  submitted: bool) -> None:
+        """A record's first write in this batch (most ops of a push): its row at once."""
+        location = record.data.get(LOCATION_FIELDS.get(record.type, "location"))
+        located = isinstance(location, dict) and "lat" in location and "lon" in location
+        conflicts = record.conflicts
+        self.teams[record.id] = team_id
+        self.inserts[record.id] = {
+            "id": record.id, "type": record.type, "status": record.status, "rev": record.rev,
+            "team_id": team_id, "created_by_id": created_by_id, "data": record.data,
+            "meta": record.meta, "conflicts": conflicts, "amendments": record.amendments,
+            "review": record.review,
+            "open_conflicts": sum(1 for c in conflicts if c["status"] == "open")
+            if conflicts else 0,
+            "lat": location["lat"] if located else None,  # type: ignore[index]
+            "lon": location["lon"] if located else None,  # type: ignore[index]
+            "accuracy": location.get("accuracy") if located else None,  # type: ignore[union-attr]
+            "rd_x": None, "rd_y": None, "created_at": now, "updated_at": now,
+            "submitted_at": now if submitted else None,
+        }
 
     def revision(self, record_id: str, rev: int, author_id: int, device_id: str | None,
                  at: datetime, hlc: str | None, op_id: str | None, kind: str,
