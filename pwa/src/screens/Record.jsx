@@ -11,7 +11,7 @@ import { personName, useNames, whoAndWhere } from '../store/names.js';
 import { active } from '../store/session.js';
 import { emptyRecord, parseKey } from '../sync/apply.js';
 import { syncSoon, syncStatus } from '../sync/client.js';
-import { commitSet } from '../sync/outbox.js';
+import { commitSet, commitsSettled } from '../sync/outbox.js';
 import { showFlash } from '../ui/flash.js';
 import { describeRecord, displayValue, fromLocalInput, formatDateTime, isoWithOffset, TYPE_LABELS, TYPE_SHORT } from '../ui/format.js';
 import { useObservable } from '../ui/observable.js';
@@ -270,6 +270,8 @@ export function RecordScreen({ id, newType, focusField }) {
   const submit = async () => {
     setMessage(null);
     await flush();
+    // a field committed by this very tap (its blur) may still be on its way to the store
+    await commitsSettled();
     const fresh = await loadRecord(id);
     const missing = missingRequired(form, fresh ? fresh.data : {});
     const badInput = Object.fromEntries(Object.entries(errors).filter(([, v]) => v));

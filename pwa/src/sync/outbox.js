@@ -59,6 +59,15 @@ export function commitSet(view, set, options = {}) {
   return run;
 }
 
+/**
+ * Resolves once every commit asked for so far is in the store (failed ones included):
+ * what reads the record to decide (submit checks what is missing) waits for a field that
+ * was committed as the officer tapped, or it would miss it.
+ */
+export function commitsSettled() {
+  return queue;
+}
+
 async function commitNow(view, set, { schemaVersion = 1, draft = null } = {}) {
   const s = requireActive();
   const { db, key } = s;
