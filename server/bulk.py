@@ -226,7 +226,7 @@ def _convert(binders: Binders, rows: Sequence[Sequence[Any]]) -> list[tuple[Any,
     for index, proc in binders:
         values = columns[index]
         if proc is json_dumps:
-            # no record has conflicts, amendments or a review yet: spare orjson the calls
+            # the commonest values of all (a new record's conflicts, amendments, review)
             columns[index] = ["[]" if v == [] else "null" if v is None else _dumps(v).decode()
                               for v in values]
             continue

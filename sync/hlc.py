@@ -82,7 +82,7 @@ class Clock:
         previous clamped (or at-the-bound) stamp of its node, so they follow the order
         they arrive in.
         """
-        bound = self._wall() + MAX_SKEW_MS
+        bound = self.skew_bound()
         if remote.ms < bound:
             return remote
         with self._lock:

@@ -382,6 +382,7 @@ def _validate(rtype: str, op: Op, rules: Rules) -> dict[str, list[str]]:
     if validate_keys is not None:
         # one call for all the rules' keys (a push checks every key of every op)
         errors.update(validate_keys(rtype, op_set, _OWN_RULE_KEYS))
+        # the keys left to the loop below; mostly none, found in C
         own = _OWN_RULE_KEYS.intersection(op_set)
         keys = [key for key in op_set if key in own] if own else ()
     else:

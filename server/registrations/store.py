@@ -165,15 +165,22 @@ def row_view(row: Registration, names: dict[int, str]) -> dict[str, Any]:
 
 def derived_columns(record: Record) -> dict[str, Any]:
     """Columns computed from the data: location (RD New is added at flush), conflict count."""
+    lat, lon, accuracy = _point(record)
+    return {"open_conflicts": _open_conflicts(record), "lat": lat, "lon": lon,
+            "accuracy": accuracy, "rd_x": None, "rd_y": None}
+
+
+def _point(record: Record) -> tuple[Any, Any, Any]:
+    """Latitude, longitude and accuracy of the record's location field, or three Nones."""
     location = record.data.get(LOCATION_FIELDS.get(record.type, "location"))
-    columns: dict[str, Any] = {
-        "open_conflicts": sum(1 for c in record.conflicts if c["status"] == "open"),
-        "lat": None, "lon": None, "accuracy": None, "rd_x": None, "rd_y": None,
-    }
     if isinstance(location, dict) and "lat" in location and "lon" in location:
-        columns.update(lat=location["lat"], lon=location["lon"],
-                       accuracy=location.get("accuracy"))
-    return columns
+        return location["lat"], location["lon"], location.get("accuracy")
+    return None, None, None
+
+
+def _open_conflicts(record: Record) -> int:
+    conflicts = record.conflicts
+    return sum(1 for c in conflicts if c["status"] == "open") if conflicts else 0
 
 
 def _add_rd(rows: Iterable[dict[str, Any]]) -> None:
@@ -292,22 +299,17 @@ class Batch:
 
     def _save_new(self, record: Record, team_id: int, created_by_id: int, now: datetime,
                   submitted: bool) -> None:
-        """A record's first write in this batch (most ops of a push): its row at once."""
-        location = record.data.get(LOCATION_FIELDS.get(record.type, "location"))
-        located = isinstance(location, dict) and "lat" in location and "lon" in location
-        conflicts = record.conflicts
+        """A record's first write in this batch (most ops of a push): its row at once,
+        the columns of ``derived_columns`` included."""
+        lat, lon, accuracy = _point(record)
         self.teams[record.id] = team_id
         self.inserts[record.id] = {
             "id": record.id, "type": record.type, "status": record.status, "rev": record.rev,
             "team_id": team_id, "created_by_id": created_by_id, "data": record.data,
-            "meta": record.meta, "conflicts": conflicts, "amendments": record.amendments,
-            "review": record.review,
-            "open_conflicts": sum(1 for c in conflicts if c["status"] == "open")
-            if conflicts else 0,
-            "lat": location["lat"] if located else None,  # type: ignore[index]
-            "lon": location["lon"] if located else None,  # type: ignore[index]
-            "accuracy": location.get("accuracy") if located else None,  # type: ignore[union-attr]
-            "rd_x": None, "rd_y": None, "created_at": now, "updated_at": now,
+            "meta": record.meta, "conflicts": record.conflicts,
+            "amendments": record.amendments, "review": record.review,
+            "open_conflicts": _open_conflicts(record), "lat": lat, "lon": lon,
+            "accuracy": accuracy, "rd_x": None, "rd_y": None, "created_at": now, "updated_at": now,
             "submitted_at": now if submitted else None,
         }
 

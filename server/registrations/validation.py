@@ -100,11 +100,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _has_bad_chars(text: str) -> bool:
-    # Refused characters are all Unicode "Other", so a printable text has none. That is
-    # the quickest test of a short value, but it looks up every character in the Unicode
-    # database, so beyond ~100 characters translate() below is quicker.
-    if len(text) <= 100 and text.isprintable():
-        return False
+    """The full test; ``_text_check`` tries a quicker one on short values first."""
     try:
         encoded = text.encode()
     except UnicodeEncodeError:  # a lone surrogate
@@ -117,7 +113,10 @@ def _text_check(max_length: int | None) -> Check:
     def check(value: Any) -> list[str] | None:
         if not isinstance(value, str):
             return [NOT_TEXT]
-        # _has_bad_chars' own quick test inline: most values are short and printable
+        # Refused characters are all Unicode "Other", so a printable text has none. That
+        # is the quickest test of a short value (most are), but it looks up every
+        # character in the Unicode database, so beyond ~100 characters translate() in
+        # _has_bad_chars is quicker.
         if not (len(value) <= 100 and value.isprintable()) and _has_bad_chars(value):
             return [BAD_CHARS]
         if max_length is not None and len(value) > max_length:
@@ -459,20 +458,14 @@ def validate_set(rtype: str, key: str, value: object) -> dict[str, list[str]]:
     ``key`` is a scalar field (``None`` clears it) or ``group[<item id>]`` with ``None``
     (remove the item) or a dict of some of the item's fields (only those are checked).
     """
-    rules = _RULES.get(rtype)
-    if rules is None:
-        return {"type": [UNKNOWN_TYPE]}
-    check = rules.scalars.get(key)
-    if check is None:
-        return _validate_item_set(rules, key, value)
-    messages = None if value is None else check(value)
-    return {key: messages} if messages else {}
+    return validate_keys(rtype, {key: value}, frozenset())
 
 
 def validate_keys(rtype: str, op_set: dict[str, Any], skip: frozenset[str]
                   ) -> dict[str, list[str]]:
     """``validate_set`` of every key of ``op_set`` not in ``skip``, merged: one call per
-    op instead of one per key (the push checks every key of every op)."""
+    op (the push checks every key of every op). ``skip`` holds keys that are no field of
+    any form (the engine's own: status, server keys), so only non-field keys look at it."""
     rules = _RULES.get(rtype)
     if rules is None:
         return {"type": [UNKNOWN_TYPE]}
@@ -480,11 +473,11 @@ def validate_keys(rtype: str, op_set: dict[str, Any], skip: frozenset[str]
     errors: dict[str, list[str]] = {}
     for key, value in op_set.items():
         check = scalars.get(key)
-        if check is not None:
-            if value is not None and (messages := check(value)):
-                errors[key] = messages
-        elif key not in skip and (found := _validate_item_set(rules, key, value)):
-            errors.update(found)
+        if check is None:
+            if key not in skip:
+                errors.update(_validate_item_set(rules, key, value))
+        elif value is not None and (messages := check(value)):
+            errors[key] = messages
     return errors
 
 

@@ -38,17 +38,11 @@ _RETRYABLE = frozenset({"missing_attachment", "not_found", "conflict_full",
 _TYPES = frozenset(validation.registration_types())
 
 
-def parse_op(raw: Any, principal: Principal, clock: Clock, device_id: str | None = None,
-             author: str | None = None, bound: int = 0) -> Op | dict[str, Any]:
-    """An Op, or a rejected result naming every envelope problem.
-
-    ``device_id`` and ``author`` are the principal's, read once per push by the caller;
-    a stamp below ``bound`` (an earlier reading of the clock's skew bound) is kept as it
-    is without asking the clock."""
-    if device_id is None:
-        device_id = principal.device.id
-    if author is None:
-        author = principal.user.username
+def parse_op(raw: Any, clock: Clock, device_id: str, author: str, bound: int
+             ) -> Op | dict[str, Any]:
+    """An Op of ``device_id`` and ``author``, or a rejected result naming every envelope
+    problem. A stamp below ``bound`` (an earlier reading of ``clock.skew_bound()``) is
+    kept as it is without asking the clock."""
     if not isinstance(raw, dict):
         return {"op_id": None, "record_id": None, "status": "rejected", "rev": 0,
                 "errors": {"op": ["Een operatie moet een object zijn"]}}
@@ -108,8 +102,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     user, device = principal.user, principal.device
     bounds = limits()
     bound = clock.skew_bound()
-    parsed = [parse_op(raw, principal, clock, device.id, user.username, bound)
-              for raw in raw_ops]
+    parsed = [parse_op(raw, clock, device.id, user.username, bound) for raw in raw_ops]
     ops = [p for p in parsed if isinstance(p, Op)]
     if ops:
         # Adopting the newest stamp once is adopting each in turn: the clock only moves up.
