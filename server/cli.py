@@ -214,8 +214,14 @@ def purge_expired_job() -> str:
 
 
 def expired_registrations(cutoff: datetime) -> Select[tuple[str, int]]:
-    """Registrations not changed since ``cutoff`` (through ``ix_registrations_updated``)."""
-    return select(Registration.id, Registration.team_id).where(Registration.updated_at < cutoff)
+    """Registrations not changed since ``cutoff``. A registration is changed after it is
+    made, so only one made before the cutoff can be: per team, ``ix_registrations_team_
+    created`` narrows to those, and an index on the change time, kept up to date by every
+    push, is not needed. Those made before the cutoff and changed since (an amendment to
+    a case years old) are read and left: few, with a retention of years."""
+    return select(Registration.id, Registration.team_id).where(
+        Registration.team_id.in_(select(Team.id)), Registration.created_at < cutoff,
+        Registration.updated_at < cutoff)
 
 
 # Registrations purged per transaction: each batch holds the write lock briefly, so a
@@ -250,8 +256,12 @@ def _purge_batch(cutoff: datetime, size: int) -> tuple[int, bool]:
         for part in _chunks(ids):
             linked.update(db.session.scalars(select(RegistrationAttachment.sha256).where(
                 RegistrationAttachment.registration_id.in_(part))))
-            db.session.execute(delete(Revision).where(Revision.registration_id.in_(part)))
+            # its ops: those that wrote a revision through it, the others by record id
+            db.session.execute(delete(ProcessedOp).where(ProcessedOp.op_id.in_(
+                select(Revision.op_id).where(Revision.registration_id.in_(part),
+                                             Revision.op_id.is_not(None)))))
             db.session.execute(delete(ProcessedOp).where(ProcessedOp.record_id.in_(part)))
+            db.session.execute(delete(Revision).where(Revision.registration_id.in_(part)))
             db.session.execute(delete(RegistrationAttachment).where(
                 RegistrationAttachment.registration_id.in_(part)))
             db.session.execute(delete(Registration).where(Registration.id.in_(part)))

@@ -130,6 +130,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
     names: dict[int, str] = {user.id: user.username}
     batch = store.Batch()
     remembered: dict[str, dict[str, Any]] = {}
+    revised: set[str] = set()  # ops that wrote a revision (it holds their op_id)
     results: list[dict[str, Any]] = []
     events: list[audit.Event] = []
     written: list[tuple[str, str, int]] = []
@@ -186,6 +187,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
                 batch.attachment_links.update((state.id, sha) for sha in op_photos)
                 result["rev"] = state.rev
                 result["amendment"] = outcome.amendment["id"]
+                revised.add(op.op_id)
                 events.append(audit.Event("amendment", user.id, device.id, "registration",
                                           [op.record_id], {"op_id": op.op_id}))
             results.append(result)
@@ -221,6 +223,7 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
         if outcome.conflicts:
             result["conflicts"] = [c["id"] for c in outcome.conflicts]
         remembered[op.op_id] = result
+        revised.add(op.op_id)
         if outcome.status in ("merged", "conflict"):
             full[op.record_id] = len(results)
         results.append(result)
@@ -238,9 +241,11 @@ def push(principal: Principal, raw_ops: list[Any], clock: Clock) -> dict[str, An
             states[record_id], team_id, names.get(owner_id, ""), created[record_id], now)}
 
     batch.flush()
+    # the record id only where no revision leads retention to the op (models.ProcessedOp)
     bulk.insert(ProcessedOp.__table__,
                 ("op_id", "user_id", "device_id", "record_id", "result", "at"),
-                [(op_id, user.id, device.id, result["record_id"], result, now)
+                [(op_id, user.id, device.id,
+                  None if op_id in revised else result["record_id"], result, now)
                  for op_id, result in remembered.items()])
     if written:
         # One entry per push names every record written, with the op and new rev of each.

@@ -26,9 +26,10 @@ from tests.conftest import Api
 NOW = datetime(2040, 1, 1, 12, 0, tzinfo=UTC)  # the frozen clock of these tests
 
 
-def _set_updated(record_id: str, moment: datetime) -> None:
+def _set_updated(record_id: str, moment: datetime, made: datetime | None = None) -> None:
+    """Last changed at ``moment``, made at ``made`` (or then): never changed before made."""
     db.session.execute(update(Registration).where(Registration.id == record_id)
-                       .values(updated_at=moment))
+                       .values(updated_at=moment, created_at=made or moment))
 
 
 def _set_uploaded(digest: str, moment: datetime) -> None:
@@ -57,7 +58,8 @@ def test_purge_removes_an_expired_registration_and_its_unshared_photos(
     boundary = create(agent1)
 
     _set_updated(expired, cutoff - timedelta(seconds=1))
-    _set_updated(inside, cutoff + timedelta(seconds=1))
+    # made long before the cutoff, changed after it: kept
+    _set_updated(inside, cutoff + timedelta(seconds=1), made=cutoff - timedelta(days=400))
     _set_updated(boundary, cutoff)  # exactly the retention: not yet expired
     _set_uploaded(sha(stale), cutoff - timedelta(days=1))  # never linked, long ago
     for digest in (sha(shared), sha(alone), sha(fresh)):
@@ -73,6 +75,8 @@ def test_purge_removes_an_expired_registration_and_its_unshared_photos(
                               ).all() == []
     assert db.session.scalars(select(RegistrationAttachment).where(
         RegistrationAttachment.registration_id == expired)).all() == []
+    # the applied op went through its revision, the rejected one (no revision) by its
+    # record id
     assert db.session.scalars(select(ProcessedOp).where(
         ProcessedOp.op_id.in_([op["op_id"] for op in expired_ops]))).all() == []
     # the surviving registrations' ops stay, so their retries still get "duplicate"
@@ -109,7 +113,8 @@ def test_purge_command_reports_the_count(app: Flask, agent1: Any) -> None:
 
 
 def test_the_purge_finds_expired_registrations_through_an_index(agent1: Api) -> None:
-    """Not a scan of every registration under the write lock, every hour."""
+    """Not a scan of every registration under the write lock, every hour: per team, the
+    list's index on the creation time (nothing made since the cutoff can have expired)."""
     from server.cli import expired_registrations
 
     rid = create(agent1, {"street": "Neude"})
@@ -118,11 +123,12 @@ def test_the_purge_finds_expired_registrations_through_an_index(agent1: Api) -> 
     if db.engine.dialect.name == "sqlite":
         plan = " ".join(str(row[-1]) for row in db.session.execute(
             text(f"EXPLAIN QUERY PLAN {sql}")))
-        assert "ix_registrations_updated" in plan and "SCAN registrations" not in plan, plan
+        assert "ix_registrations_team_created" in plan and "SCAN registrations" not in plan, \
+            plan
     else:
         db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a few rows: it would scan
         plan = " ".join(row[0] for row in db.session.execute(text(f"EXPLAIN {sql}")))
-        assert "ix_registrations_updated" in plan, plan
+        assert "ix_registrations_team_created" in plan, plan
     assert [row.id for row in db.session.execute(query)] == [rid]
     assert list(db.session.execute(expired_registrations(NOW - timedelta(days=20000)))) == []
 
