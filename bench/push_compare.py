@@ -6,7 +6,9 @@ database of its own: one from ``--root`` (another checkout, e.g. an earlier comm
 new accidents to both in turn, alternating which goes first, and finally pulls both back
 page by page, again in turn. Each server times its own requests in the thread that
 serves them (wall and thread CPU time, by a WSGI wrapper in this file), so the client's
-share and the machine's moods fall on both alike.
+share and the machine's moods fall on both alike. ``--block N`` sends N pushes in a row
+to one side before the other's turn: a server busy with back-to-back pushes, as in
+``sync_bench.py``, where the default (1) leaves each idle while the other works.
 
 It prints, per side, the medians of client wall time, server wall time and server CPU
 time per push and per pull page, and the ratio of this checkout against the other. On a
@@ -15,7 +17,7 @@ difference of one or two percent shows here where the CouchDB-style ratio of
 ``sync_bench.py`` cannot resolve it.
 
     .venv/bin/python bench/push_compare.py --root /path/to/other/checkout
-                                           [--pushes 300] [--devices 10]
+                                           [--pushes 300] [--devices 10] [--block 1]
 
 The other checkout needs its own ``.venv`` (a symlink to this one's will do when the
 dependencies are the same).
@@ -110,6 +112,13 @@ def start(root: str, tmp: str, name: str, devices: int) -> tuple[subprocess.Pope
     raise RuntimeError(f"the server of {root} did not start")
 
 
+def _push_body(rng: random.Random) -> tuple[int, list[tuple[str, str]], list[Any]]:
+    """One push's ops, the same for both sides: stamp, (op id, record id)s, values."""
+    base_ms = int(time.time() * 1000)
+    sets = [accident(rng) for _ in range(100)]
+    return base_ms, [(uuid7(base_ms), uuid7(base_ms)) for _ in sets], sets
+
+
 def login(port: int, username: str) -> tuple[Http, str]:
     body = Http(port).call("POST", "/api/auth/login", {
         "username": username, "password": PASSWORD, "device_name": "bench"})
@@ -147,6 +156,8 @@ def main() -> None:
     parser.add_argument("--root", required=True, help="the other checkout")
     parser.add_argument("--pushes", type=int, default=300, help="pushes of 100 ops each")
     parser.add_argument("--devices", type=int, default=10)
+    parser.add_argument("--block", type=int, default=1,
+                        help="pushes in a row to one side before the other's turn")
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,22 +168,26 @@ def main() -> None:
             devices = [[login(port, f"bench-{i}") for i in range(args.devices)]
                        for port in ports]
             pushes: list[list[float]] = [[], []]
-            for turn in range(args.pushes):
-                base_ms = int(time.time() * 1000)
-                sets = [accident(rng) for _ in range(100)]
-                ids = [(uuid7(base_ms), uuid7(base_ms)) for _ in sets]
-                for side in ((0, 1) if turn % 2 == 0 else (1, 0)):
-                    client, device_id = devices[side][turn % args.devices]
-                    body = orjson.dumps({"ops": [
-                        {"op_id": op_id, "record_id": record_id, "type": "vor",
-                         "base_rev": 0, "set": values, "hlc": f"{base_ms}-{i}-{device_id}"}
-                        for i, ((op_id, record_id), values) in enumerate(
-                            zip(ids, sets, strict=True))]})
-                    began = time.perf_counter()
-                    answer = orjson.loads(client.send("POST", "/api/sync/push", body))
-                    pushes[side].append((time.perf_counter() - began) * 1000)
-                    if any(r["status"] != "applied" for r in answer["results"]):
-                        raise RuntimeError(f"unexpected results: {answer['results'][:2]}")
+            block = max(1, args.block)
+            for first in range(0, args.pushes, block):
+                turns = range(first, min(first + block, args.pushes))
+                work = [_push_body(rng) for _ in turns]
+                for side in ((0, 1) if first // block % 2 == 0 else (1, 0)):
+                    # ``block`` pushes in a row to one side: a busy server, as in
+                    # sync_bench; 1 leaves each server idle while the other works
+                    for turn, (base_ms, ids, sets) in zip(turns, work, strict=True):
+                        client, device_id = devices[side][turn % args.devices]
+                        body = orjson.dumps({"ops": [
+                            {"op_id": op_id, "record_id": record_id, "type": "vor",
+                             "base_rev": 0, "set": values,
+                             "hlc": f"{base_ms}-{i}-{device_id}"}
+                            for i, ((op_id, record_id), values) in enumerate(
+                                zip(ids, sets, strict=True))]})
+                        began = time.perf_counter()
+                        answer = orjson.loads(client.send("POST", "/api/sync/push", body))
+                        pushes[side].append((time.perf_counter() - began) * 1000)
+                        if any(r["status"] != "applied" for r in answer["results"]):
+                            raise RuntimeError(f"unexpected results: {answer['results'][:2]}")
             pages: list[list[float]] = [[], []]
             readers = [login(port, "bench-0")[0] for port in ports]
             cursors: list[str | None] = [None, None]
