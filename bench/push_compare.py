@@ -40,9 +40,7 @@ import orjson
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sync_bench import Http, accident, free_port, uuid7  # noqa: E402
-
-PASSWORD = "bench-wachtwoord"
+from sync_bench import Http, free_port, login, make_ops, server_env  # noqa: E402
 
 # Run by each checkout's own interpreter: its schema, its users.
 SET_UP = """
@@ -55,7 +53,7 @@ app = create_app()
 with app.app_context():
     init_database()
     for i in range(int(os.environ["BENCH_DEVICES"])):
-        make_user(f"bench-{i}", "agent", os.environ["BENCH_PASSWORD"], "bench")
+        make_user(f"bench-{i}", "agent", "bench-wachtwoord", "bench")
     db.session.commit()
 """
 
@@ -86,13 +84,8 @@ def start(root: str, tmp: str, name: str, devices: int) -> tuple[subprocess.Pope
     folder = os.path.join(tmp, name)
     os.makedirs(folder)
     log = os.path.join(folder, "timing.log")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-           "WIJKPOST_INSTANCE": folder, "WIJKPOST_RATELIMIT_STORAGE": "memory://",
-           "WIJKPOST_LOGIN_RATE_ADDRESS": "10000 per minute",
-           "WIJKPOST_LOGIN_RATE_USER": "10000 per minute",
-           "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024",
-           "WIJKPOST_SCHEDULER": "0", "BENCH_DEVICES": str(devices),
-           "BENCH_PASSWORD": PASSWORD, "BENCH_TIMING_LOG": log}
+    env = {**server_env(f"sqlite:///{folder}/bench.db", folder),
+           "BENCH_DEVICES": str(devices), "BENCH_TIMING_LOG": log}
     python = os.path.join(root, ".venv", "bin", "python")
     subprocess.run([python, "-c", SET_UP], cwd=root, check=True, capture_output=True,
                    env={**env, "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "0"})
@@ -110,19 +103,6 @@ def start(root: str, tmp: str, name: str, devices: int) -> tuple[subprocess.Pope
             time.sleep(0.1)
     server.kill()
     raise RuntimeError(f"the server of {root} did not start")
-
-
-def _push_body(rng: random.Random) -> tuple[int, list[tuple[str, str]], list[Any]]:
-    """One push's ops, the same for both sides: stamp, (op id, record id)s, values."""
-    base_ms = int(time.time() * 1000)
-    sets = [accident(rng) for _ in range(100)]
-    return base_ms, [(uuid7(base_ms), uuid7(base_ms)) for _ in sets], sets
-
-
-def login(port: int, username: str) -> tuple[Http, str]:
-    body = Http(port).call("POST", "/api/auth/login", {
-        "username": username, "password": PASSWORD, "device_name": "bench"})
-    return Http(port, body["token"]), body["device_id"]
 
 
 def server_times(log: str, path: str) -> tuple[list[float], list[float]]:
@@ -159,7 +139,6 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=1,
                         help="pushes in a row to one side before the other's turn")
     args = parser.parse_args()
-    rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         started = [start(os.path.abspath(args.root), tmp, "other", args.devices),
                    start(HERE, tmp, "this", args.devices)]
@@ -171,18 +150,14 @@ def main() -> None:
             block = max(1, args.block)
             for first in range(0, args.pushes, block):
                 turns = range(first, min(first + block, args.pushes))
-                work = [_push_body(rng) for _ in turns]
                 for side in ((0, 1) if first // block % 2 == 0 else (1, 0)):
                     # ``block`` pushes in a row to one side: a busy server, as in
                     # sync_bench; 1 leaves each server idle while the other works
-                    for turn, (base_ms, ids, sets) in zip(turns, work, strict=True):
+                    for turn in turns:
                         client, device_id = devices[side][turn % args.devices]
-                        body = orjson.dumps({"ops": [
-                            {"op_id": op_id, "record_id": record_id, "type": "vor",
-                             "base_rev": 0, "set": values,
-                             "hlc": f"{base_ms}-{i}-{device_id}"}
-                            for i, ((op_id, record_id), values) in enumerate(
-                                zip(ids, sets, strict=True))]})
+                        # the same accidents for both sides (a generator seeded per turn)
+                        body = orjson.dumps(
+                            {"ops": make_ops(device_id, 100, random.Random(turn))})
                         began = time.perf_counter()
                         answer = orjson.loads(client.send("POST", "/api/sync/push", body))
                         pushes[side].append((time.perf_counter() - began) * 1000)

@@ -95,18 +95,23 @@ def accident(rng: random.Random) -> dict[str, Any]:
     }
 
 
+def server_env(db_url: str, instance: str) -> dict[str, str]:
+    """A benchmarked server's environment: logins neither limited nor slowed down."""
+    return {**os.environ, "DATABASE_URL": db_url, "WIJKPOST_INSTANCE": instance,
+            "WIJKPOST_RATELIMIT_STORAGE": "memory://",
+            "WIJKPOST_LOGIN_RATE_ADDRESS": "10000 per minute",
+            "WIJKPOST_LOGIN_RATE_USER": "10000 per minute",
+            "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024",
+            # no scheduled jobs (retention purge, push retries) beside the measured requests
+            "WIJKPOST_SCHEDULER": "0"}
+
+
 def start_server(db_url: str, instance: str, teams: list[str]
                  ) -> tuple[subprocess.Popen[bytes], int]:
     """The server on ``db_url``, with per team a leader ``<team>-leider`` and DEVICES
     agents ``<team>-<n>``."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "WIJKPOST_INSTANCE": instance,
-           "WIJKPOST_RATELIMIT_STORAGE": "memory://",
-           "WIJKPOST_LOGIN_RATE_ADDRESS": "10000 per minute",
-           "WIJKPOST_LOGIN_RATE_USER": "10000 per minute",
-           "WIJKPOST_ARGON2_TIME_COST": "1", "WIJKPOST_ARGON2_MEMORY_KIB": "1024",
-           # no scheduled jobs (retention purge, push retries) beside the measured requests
-           "WIJKPOST_SCHEDULER": "0"}
+    env = server_env(db_url, instance)
     # The set-up below runs in this process: it must not start a second checkpoint thread
     # on the server's database (it would take CPU from the client and race the server's).
     os.environ.update({**env, "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "0"})

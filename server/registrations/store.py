@@ -287,13 +287,8 @@ class Batch:
         if submitted:
             columns["submitted_at"] = now
         self.teams[record.id] = team_id
-        if is_new or record.id in self.inserts:
-            base = self.inserts.get(record.id) or {
-                "type": record.type, "team_id": team_id, "created_by_id": created_by_id,
-                "created_at": now, "submitted_at": None, "lat": None, "lon": None,
-                "accuracy": None, "rd_x": None, "rd_y": None,
-            }
-            self.inserts[record.id] = {**base, **columns}
+        if record.id in self.inserts:  # made earlier in this batch (``_save_new``)
+            self.inserts[record.id].update(columns)
         else:
             self.updates[record.id] = {**self.updates.get(record.id, {}), **columns}
 
