@@ -46,6 +46,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remembers on the item whether its test body failed (read by ``new_context``)."""
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+def _describe_pages(contexts: list[Any], errors: list[str]) -> None:
+    """What each page showed when a test failed, and the script errors seen: a flaky
+    failure in CI then says what the screen said."""
+    for number, context in enumerate(contexts):
+        for page in context.pages:
+            try:
+                shown = page.inner_text("body", timeout=2000)
+            except Exception as exc:  # a closed or crashed page says why
+                shown = f"(not readable: {exc})"
+            print(f"--- context {number}, {page.url}\n{shown[:3000]}")
+    for error in errors:
+        print(f"--- script error: {error}")
+
+
 def _ensure_built() -> None:
     dist = ROOT / "pwa" / "dist"
     if (dist / "index.html").exists() and (dist / "sw.js").exists():
@@ -94,9 +120,12 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_context(chromium: Any, live_server: Server) -> Iterator[Any]:
-    """Makes browser contexts (one per simulated device), closed after the test."""
-    contexts = []
+def new_context(request: pytest.FixtureRequest, chromium: Any, live_server: Server
+                ) -> Iterator[Any]:
+    """Makes browser contexts (one per simulated device), closed after the test; when the
+    test failed, it first prints what each page showed and the script errors seen."""
+    contexts: list[Any] = []
+    errors: list[str] = []
 
     def make(**options: Any) -> Any:
         settings = {
@@ -111,9 +140,12 @@ def new_context(chromium: Any, live_server: Server) -> Iterator[Any]:
         }
         context = chromium.new_context(**settings)
         context.set_default_timeout(15000)
+        context.on("weberror", lambda error: errors.append(str(error.error)))
         contexts.append(context)
         return context
 
     yield make
+    if request.node.stash.get(FAILED, False):
+        _describe_pages(contexts, errors)
     for context in contexts:
         context.close()
