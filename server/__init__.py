@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
-from server import api_docs, config, files, jsonbody, sqlite, transactions
+from server import api_docs, config, files, jsonbody, liveness, sqlite, transactions
 from server.auth import devicekeys
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
@@ -43,17 +43,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
     on_sqlite = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite"
-    if on_sqlite:
-        # A database server may drop idle connections; an SQLite file cannot, and the
-        # ping would cost a statement on every checkout (two per push).
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     db.init_app(app)
     if on_sqlite:
         with app.app_context():
             sqlite.configure(db.engine, app.config["SQLITE_CHECKPOINT_THREAD"])
     else:
         with app.app_context():
+            # A database server may drop idle connections (an SQLite file cannot)
+            liveness.ping_when_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_S"])
             transactions.declare_read_only(db.engine)
     transactions.end_reads(app)
     devicekeys.init_app(app)

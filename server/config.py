@@ -46,6 +46,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAX_GROUP_ITEMS": _int("WIJKPOST_MAX_GROUP_ITEMS", 200),
         "MAX_CONFLICT_VALUES": _int("WIJKPOST_MAX_CONFLICT_VALUES", 16),
         "MAX_RECORD_BYTES": _int("WIJKPOST_MAX_RECORD_BYTES", 256 * 1024),
+        # PostgreSQL: a pooled connection unused for longer is pinged before use
+        "DATABASE_PING_AFTER_IDLE_S": float(os.environ.get("WIJKPOST_DB_PING_AFTER_IDLE_S")
+                                            or 1.0),
         "PULL_MAX_LIMIT": _int("WIJKPOST_PULL_MAX_LIMIT", 1000),
         "RATELIMIT_STORAGE_URI": os.environ.get("WIJKPOST_RATELIMIT_STORAGE", "memory://"),
         "LOGIN_RATE_PER_USER": os.environ.get("WIJKPOST_LOGIN_RATE_USER", "5 per minute"),
@@ -117,7 +120,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": True,
             "json_serializer": json_dumps,
             "json_deserializer": orjson.loads,
         },

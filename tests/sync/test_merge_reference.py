@@ -125,8 +125,11 @@ def _rule_changed(record: Record | None, op: Op) -> bool:
     if record is None:
         return False
     data_keys = [k for k in op.set if k != "status"]
+    # a status alone on an approved record: the reference said "kept as an amendment"
+    # while it kept nothing (PROTOCOL.md: a rejected op changes nothing, and says so)
     return record.status == "withdrawn" or (
-        op.set.get("status") == record.status and not data_keys)
+        not data_keys and (op.set.get("status") == record.status
+                           or record.status == "approved"))
 
 
 def _base(record: Record | None, behind: int) -> int:

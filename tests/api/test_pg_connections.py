@@ -1,0 +1,102 @@
+"""PostgreSQL connections: pinged only after being idle, and a briefing's generic plan
+leaves the connection as it found it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+
+from server import bulk
+from server.cli import make_user
+from server.extensions import db
+from tests.conftest import PASSWORD, PG_URL, Api, login, make_app
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only "
+                                "(WIJKPOST_TEST_DATABASE_URL): an SQLite file is not pinged")
+
+
+def pings(monkeypatch: Any) -> list[int]:
+    """Counts the pings the pool sends from now on."""
+    sent: list[int] = []
+    dialect = db.engine.dialect
+    real = dialect.do_ping
+
+    def counted(connection: Any) -> bool:
+        sent.append(1)
+        return real(connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counted)
+    return sent
+
+
+def backend() -> int:
+    with bulk.apart() as connection:
+        return connection.driver_connection.info.backend_pid
+
+
+def test_a_connection_back_a_moment_ago_is_not_pinged(app: Flask, monkeypatch: Any,
+                                                      agent1: Api) -> None:
+    sent = pings(monkeypatch)
+    for _ in range(5):
+        assert agent1.get("/api/briefing?lat=52.09&lon=5.12").status_code == 200
+    assert sent == []
+
+
+def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(
+        tmp_path: Any, template_db: str, monkeypatch: Any) -> None:
+    app = make_app(tmp_path, template_db, DATABASE_PING_AFTER_IDLE_S=0.0)
+    with app.app_context():
+        make_user("agent9", "agent", PASSWORD, "Centrum")
+        db.session.commit()
+        agent = login(app.test_client(), "agent9")
+        sent = pings(monkeypatch)
+        dead = backend()
+        # from a connection of its own: the pool would lend out the very one to kill
+        with psycopg.connect(db.engine.url.set(drivername="postgresql")
+                             .render_as_string(hide_password=False),
+                             autocommit=True) as killer:
+            killer.execute("SELECT pg_terminate_backend(%s)", (dead,))
+        response = agent.get("/api/briefing?lat=52.09&lon=5.12")
+        assert response.status_code == 200, response.get_json()
+        assert sent, "an idle connection was handed out without a ping"
+        assert dead != backend()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_generic_query_is_planned_once_and_the_setting_does_not_outlive_it(
+        app: Flask) -> None:
+    @bulk.one_connection
+    def run() -> None:
+        with bulk.reading() as read:
+            for number in range(3):
+                assert read("SELECT CAST(? AS INTEGER) + 1", (number,),
+                            generic=True) == [(number + 1,)]
+        with bulk.apart() as connection:  # the same connection, held by one_connection
+            driver = connection.driver_connection
+            shown = driver.execute("SHOW plan_cache_mode").fetchone()
+            plans = driver.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'SELECT CAST($1 AS INTEGER) + 1%'").fetchall()
+        assert shown == ("auto",)
+        assert plans == [(3, 0)]
+
+    run()
+
+
+def test_a_failing_generic_query_leaves_the_connection_usable_and_unchanged(
+        app: Flask) -> None:
+    @bulk.one_connection
+    def run() -> None:
+        with bulk.reading() as read:
+            with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+                read("SELECT 1 / (CAST(? AS INTEGER) - 1)", (1,), generic=True)
+            assert read("SELECT CAST(? AS INTEGER)", (7,), generic=True) == [(7,)]
+        with bulk.apart() as connection:
+            shown = connection.driver_connection.execute("SHOW plan_cache_mode").fetchone()
+        assert shown == ("auto",)
+
+    run()
