@@ -509,9 +509,16 @@ def same_answers(data: dict[str, Any], large: dict[str, Any], registrations: int
     rng = np.random.default_rng(3)
     town = town_alone(data, team)
 
+    # the hotspot job clusters the registrations of its window: all of those stay, so the
+    # hotspots come out the same
+    recent = NOW - timedelta(days=int(os.environ.get("WIJKPOST_HOTSPOT_DAYS", "28")))
+
     def pick(rows: list[tuple], kind: str, count: int) -> list[tuple]:
-        keep = [r for r in rows if (kind, str(r[0])) in shown]
-        rest = [r for r in rows if (kind, str(r[0])) not in shown]
+        def needed(row: tuple) -> bool:
+            return (kind, str(row[0])) in shown or (kind == "registration" and
+                                                     row[10] >= recent)
+        keep = [r for r in rows if needed(r)]
+        rest = [r for r in rows if not needed(r)]
         extra = max(0, count - len(keep))
         chosen = rng.choice(len(rest), size=min(extra, len(rest)), replace=False)
         return keep + [rest[int(i)] for i in chosen]
