@@ -19,9 +19,11 @@ export async function decryptOps(key, rows) {
 
 export async function loadRecords() {
   const { db, key } = requireActive();
-  const [rows, opRows, rejectedRows] = await Promise.all([
+  // One read transaction: a sync round's results move an op from the outbox into the
+  // record's base in one write, and reads on either side of it would miss the op's values.
+  const [rows, opRows, rejectedRows] = await db.transaction('r', [db.records, db.outbox, db.rejected], () => Promise.all([
     db.records.toArray(), db.outbox.orderBy('seq').toArray(), db.rejected.toArray(),
-  ]);
+  ]));
   const ops = await decryptOps(key, opRows);
   const byRecord = new Map();
   for (const op of ops) {
@@ -48,9 +50,13 @@ export async function loadRecords() {
 
 export async function loadRecord(id) {
   const { db, key } = requireActive();
-  const row = await db.records.get(id);
+  // The row and its ops in one read transaction (see loadRecords); decrypted after it.
+  const [row, opRows] = await db.transaction('r', [db.records, db.outbox], async () => {
+    const found = await db.records.get(id);
+    return [found, found ? await db.outbox.where('record_id').equals(id).sortBy('seq') : []];
+  });
   if (!row) return null;
-  const ops = await decryptOps(key, await db.outbox.where('record_id').equals(id).sortBy('seq'));
+  const ops = await decryptOps(key, opRows);
   const base = row.enc ? await decryptJSON(key, row.enc) : null;
   const view = viewOf(id, row.type, base, ops);
   view.base = base;
