@@ -111,8 +111,11 @@ class Registration(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        # the review queue: oldest submission first, paged on (submitted_at, id)
-        Index("ix_registrations_queue", "team_id", "status", "submitted_at", "id"),
+        # the review queue: oldest submission first, paged on (submitted_at, id); a draft
+        # never submitted has no entry (each queue query asks for submitted_at)
+        Index("ix_registrations_queue", "team_id", "status", "submitted_at", "id",
+              sqlite_where=text("submitted_at IS NOT NULL"),
+              postgresql_where=text("submitted_at IS NOT NULL")),
         # the list's default order: newest first, paged on (created_at, id); also how the
         # retention purge finds what expired (server.cli.expired_registrations)
         Index("ix_registrations_team_created", "team_id", "created_at", "id"),

@@ -172,9 +172,11 @@ def list_registrations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     if rows or "q" in args:
         audit.record_read([audit.Event("read", principal.user.id, principal.device.id,
                                        "registration", [r.id for r in rows], detail_)])
+    # counted as the queue lists them (its index holds submitted registrations only)
     waiting_count = db.session.scalar(
         select(func.count()).select_from(Registration).where(
-            Registration.team_id.in_(sorted(teams)), Registration.status == "submitted"))
+            Registration.team_id.in_(sorted(teams)), Registration.status == "submitted",
+            Registration.submitted_at.is_not(None)))
     items = [{**store.view_of(tuple(r)[:-1]), "submitted_at": iso(r.submitted_at)}
              for r in rows]
     names.name_views(items)

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 
 from server import audit
 from server.extensions import db
@@ -84,3 +84,46 @@ def test_a_bad_order_or_search_is_a_clear_4xx(leider: Api) -> None:
         response = leider.get("/api/registrations", query_string=query)
         assert response.status_code in (400, 422), query
         assert response.get_json()["message"]
+
+
+def test_the_queue_and_its_count_read_an_index_that_holds_no_drafts(
+        agent1: Api, leider: Api) -> None:
+    """A draft writes no entry to the queue's index (one entry less for each new
+    registration a push makes), and the queue's page and count are still read through it."""
+    waiting = submitted(agent1)
+    create(agent1)  # a draft
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM registrations" in statement and "submitted_at" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        body = leider.get("/api/registrations", query_string={"order": "waiting"}).get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [r["id"] for r in body["items"]] == [waiting] and body["waiting_count"] == 1
+    assert len(statements) == 2, statements  # the page and the count
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "sqlite":
+            definition = connection.execute(text(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_registrations_queue'")).scalar()
+            entries = connection.execute(text(
+                "SELECT count(*) FROM registrations INDEXED BY ix_registrations_queue "
+                "WHERE submitted_at IS NOT NULL")).scalar()
+            assert entries == 1
+            for statement, parameters in statements:
+                plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters))
+                assert "ix_registrations_queue" in plan, plan
+        else:
+            definition = connection.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_registrations_queue'")
+            ).scalar()
+            connection.execute(text("SET LOCAL enable_seqscan = off"))  # a few rows: it scans
+            for statement, parameters in statements:
+                plan = " ".join(row[0] for row in connection.exec_driver_sql(
+                    f"EXPLAIN {statement}", parameters))
+                assert "ix_registrations_queue" in plan, plan
+    assert "WHERE" in definition and "submitted_at IS NOT NULL" in definition, definition
