@@ -513,26 +513,25 @@ def same_answers(data: dict[str, Any], large: dict[str, Any], registrations: int
     # hotspots come out the same
     recent = NOW - timedelta(days=int(os.environ.get("WIJKPOST_HOTSPOT_DAYS", "28")))
 
-    def pick(rows: list[tuple], kind: str, count: int) -> list[tuple]:
+    def pick(rows: list[tuple], kind: str, count: int, keep: set[Any] = frozenset()
+             ) -> list[tuple]:
+        """The rows shown (or in ``keep``), and others drawn up to ``count`` in all."""
         def needed(row: tuple) -> bool:
-            return (kind, str(row[0])) in shown or (kind == "registration" and
-                                                     row[10] >= recent)
-        keep = [r for r in rows if needed(r)]
+            return ((kind, str(row[0])) in shown or row[0] in keep
+                    or (kind == "registration" and row[10] >= recent))
+        wanted = [r for r in rows if needed(r)]
         rest = [r for r in rows if not needed(r)]
-        extra = max(0, count - len(keep))
+        extra = max(0, count - len(wanted))
         chosen = rng.choice(len(rest), size=min(extra, len(rest)), replace=False)
-        return keep + [rest[int(i)] for i in chosen]
+        return wanted + [rest[int(i)] for i in chosen]
 
     regs = pick(town["registrations"], "registration", registrations)
-    # notices on a point only among those drawn (one on an area needs its area kept too)
-    shown_notices = [n for n in town["notices"] if ("notice", str(n[0])) in shown]
-    point_notices = [n for n in town["notices"] if n[1] is None]
-    notices = shown_notices + [n for n in pick(point_notices, "notice", places // 2)
-                               if n not in shown_notices]
+    # the shown notices, and notices on a point drawn (one on an area needs its area too)
+    notices = pick([n for n in town["notices"]
+                    if n[1] is None or ("notice", str(n[0])) in shown], "notice", places // 2)
     named = {n[1] for n in notices if n[1] is not None}
-    areas = [a for a in town["areas"] if a[0] in named or ("area", str(a[0])) in shown]
-    areas += [a for a in pick(town["areas"], "area", places - len(notices) - len(areas))
-              if a not in areas]
+    # the areas shown or named, and others drawn
+    areas = pick(town["areas"], "area", places - len(notices), keep=named)
     kept = {n[0] for n in notices}
     return {"registrations": regs, "areas": areas, "notices": notices,
             "notice_teams": [(n, t) for n, t in town["notice_teams"] if n in kept],

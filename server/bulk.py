@@ -192,7 +192,10 @@ def _generic(driver: Any, sql: str, params: tuple[Any, ...]) -> list[Any]:
         driver.execute("SET plan_cache_mode = force_generic_plan")
         cursor = driver.execute(sql, params, prepare=True)
         driver.execute("RESET plan_cache_mode")
-    return cursor.fetchall()
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _read(dialect: Dialect, fetched: list[Any], columns: tuple[Typed, ...]

@@ -49,22 +49,24 @@ def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(
         tmp_path: Any, template_db: str, monkeypatch: Any) -> None:
     app = make_app(tmp_path, template_db, DATABASE_PING_AFTER_IDLE_S=0.0)
     with app.app_context():
-        make_user("agent9", "agent", PASSWORD, "Centrum")
-        db.session.commit()
-        agent = login(app.test_client(), "agent9")
-        sent = pings(monkeypatch)
-        dead = backend()
-        # from a connection of its own: the pool would lend out the very one to kill
-        with psycopg.connect(db.engine.url.set(drivername="postgresql")
-                             .render_as_string(hide_password=False),
-                             autocommit=True) as killer:
-            killer.execute("SELECT pg_terminate_backend(%s)", (dead,))
-        response = agent.get("/api/briefing?lat=52.09&lon=5.12")
-        assert response.status_code == 200, response.get_json()
-        assert sent, "an idle connection was handed out without a ping"
-        assert dead != backend()
-        db.session.remove()
-        db.engine.dispose()
+        try:
+            make_user("agent9", "agent", PASSWORD, "Centrum")
+            db.session.commit()
+            agent = login(app.test_client(), "agent9")
+            sent = pings(monkeypatch)
+            dead = backend()
+            # from a connection of its own: the pool would lend out the very one to kill
+            with psycopg.connect(db.engine.url.set(drivername="postgresql")
+                                 .render_as_string(hide_password=False),
+                                 autocommit=True) as killer:
+                killer.execute("SELECT pg_terminate_backend(%s)", (dead,))
+            response = agent.get("/api/briefing?lat=52.09&lon=5.12")
+            assert response.status_code == 200, response.get_json()
+            assert sent, "an idle connection was handed out without a ping"
+            assert dead != backend()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_a_generic_query_is_planned_once_and_the_setting_does_not_outlive_it(
