@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.engine import make_url
 
-from server import api_docs, config, files, jsonbody, liveness, sqlite, transactions
+from server import api_docs, bulk, config, files, jsonbody, liveness, sqlite, transactions
 from server.auth import devicekeys
 from server.errors import register_error_handlers
 from server.extensions import OrjsonProvider, db, limiter, migrate
@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         with app.app_context():
             # A database server may drop idle connections (an SQLite file cannot)
             liveness.ping_when_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_S"])
+            bulk.add_generic_pool(app, app.config["DATABASE_PING_AFTER_IDLE_S"])
             transactions.declare_read_only(db.engine)
     transactions.end_reads(app)
     devicekeys.init_app(app)

@@ -79,12 +79,23 @@ def issue_token(user: User, device: Device) -> tuple[str, datetime]:
     return token, expires
 
 
-def authenticate() -> Principal:
+def bearer_hash() -> str:
+    """The hash of the request's bearer token, or 401 when there is none."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise ApiError(401, "invalid_token", "Log in om verder te gaan")
-    found = bulk.read_apart(_TOKEN_SQL, (token_hash(value.strip()),), _TOKEN_COLUMNS)
+    return token_hash(value.strip())
+
+
+def token_lookup(hashed: str) -> tuple[str, tuple[str], tuple[Any, ...]]:
+    """The statement, parameters and column types that read a token's row, for a caller
+    that sends it together with its own query (``principal_from`` judges the rows)."""
+    return _TOKEN_SQL, (hashed,), _TOKEN_COLUMNS
+
+
+def principal_from(found: list[tuple[Any, ...]]) -> Principal:
+    """The caller of a token lookup's rows, or the 401 that refuses it."""
     if not found:
         raise ApiError(401, "invalid_token", "Deze sessie is niet (meer) geldig; log opnieuw in")
     (token_id, expires_at, token_revoked, device_id, device_revoked,
@@ -101,18 +112,28 @@ def authenticate() -> Principal:
                      token=Ref(token_id))
 
 
+def authenticate() -> Principal:
+    return principal_from(bulk.read_apart(*token_lookup(bearer_hash())))
+
+
+def admit(principal: Principal, roles: tuple[str, ...]) -> Principal:
+    """``principal`` when its role is one of ``roles`` (or none are given), else the
+    refusal is audited and answered 403."""
+    if roles and principal.user.role not in roles:
+        audit.refused(principal.user.id, principal.device.id, None, None,
+                      request.endpoint or request.path[:100])
+        raise ApiError(403)
+    g.principal = principal
+    return principal
+
+
 def require_auth(*roles: str) -> Callable[[F], F]:
     """Endpoint decorator: a valid token, and one of ``roles`` when given."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = authenticate()
-            if roles and principal.user.role not in roles:
-                audit.refused(principal.user.id, principal.device.id, None, None,
-                              request.endpoint or request.path[:100])
-                raise ApiError(403)
-            g.principal = principal
+            admit(authenticate(), roles)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -99,18 +99,48 @@ def _item(row: tuple[Any, ...], away: float | None, point: Point, now: datetime,
             "created_at": iso(created_at)}
 
 
+@dataclass(frozen=True, slots=True)
+class Here:
+    """The point a briefing is for, in WGS84 and in RD New."""
+
+    lat: float
+    lon: float
+    x: float
+    y: float
+
+
+def here(lat: float, lon: float) -> Here:
+    [(x, y)] = to_rd_many([(lat, lon)])
+    return Here(lat, lon, x, y)
+
+
 def briefing(team_id: int, lat: float, lon: float, now: datetime,
              limits: Limits) -> list[dict[str, Any]]:
     """Items ordered by priority, then distance (then kind and id, for a stable order)."""
-    [(x, y)] = to_rd_many([(lat, lon)])
+    at = here(lat, lon)
+    return items_of(read(query(team_id, at, now, limits)), at, now, limits)
+
+
+def query(team_id: int, at: Here, now: datetime, limits: Limits) -> bulk.Query:
+    """The statement that reads the candidates (``read`` runs it; a caller may send it
+    with others): ``(sql, params, columns)``."""
     since = now - timedelta(days=limits.days)
-    sql, params = spatial.briefing_sql(x, y, lat, lon, limits.radius_m, team_id, since, now)
-    rows = _read(sql, params)
-    point = Point(x, y)
+    sql, params = spatial.briefing_sql(at.x, at.y, at.lat, at.lon, limits.radius_m, team_id,
+                                       since, now)
+    return sql, params, _COLUMNS
+
+
+def items_of(rows: list[tuple[Any, ...]], at: Here, now: datetime,
+             limits: Limits) -> list[dict[str, Any]]:
+    """The briefing from ``query``'s rows: each candidate checked exactly, ordered by
+    priority, then distance (then kind and id, for a stable order), at most
+    ``limits.max_items``."""
+    since = now - timedelta(days=limits.days)
+    point = Point(at.x, at.y)
     located = [i for i, row in enumerate(rows) if row[6] is not None]
     away: list[float | None] = [None] * len(rows)
-    for index, distance in zip(located, metres_from((lat, lon), [rows[i][6:8] for i in located]),
-                               strict=True):
+    distances = metres_from((at.lat, at.lon), [rows[i][6:8] for i in located])
+    for index, distance in zip(located, distances, strict=True):
         away[index] = distance
     items = [item for row, far in zip(rows, away, strict=True)
              if (item := _item(row, far, point, now, limits, since)) is not None]
@@ -120,11 +150,12 @@ def briefing(team_id: int, lat: float, lon: float, now: datetime,
     return items[:limits.max_items]
 
 
-def _read(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def read(candidates: bulk.Query) -> list[tuple[Any, ...]]:
     """One statement on a pooled connection of its own, outside the session: on SQLite
     the session's BEGIN would take the write lock; on PostgreSQL the session's
     transaction costs three round trips more (BEGIN, SET TRANSACTION READ ONLY,
     ROLLBACK), each a wait on a busy server."""
-    with bulk.reading() as read:
+    sql, params, columns = candidates
+    with bulk.reading() as reader:
         # its best plan is the same for every point: the spatial indexes, then the team
-        return read(sql, params, _COLUMNS, generic=True)
+        return reader(sql, params, columns, generic=True)

@@ -266,3 +266,35 @@ def test_an_idle_index_job_leaves_the_write_lock_alone(agent1: Api) -> None:
     finally:
         pushing.rollback()
         pushing.close()
+
+
+def test_a_briefing_follows_a_team_change_a_new_role_and_a_revocation_at_once(
+        city: dict[str, int], beheerder: Api, agent1: Api, agent3: Api) -> None:
+    """The second briefing of a token sends its query with the token check, for the team
+    the first one found: a team change, a new role or a revoked device still decide."""
+    mine = registration(agent1, 50, 0)
+    theirs = registration(agent3, -50, 0)   # team Noord's
+    for _ in range(2):
+        shown = {i["id"] for i in brief(agent1)}
+        assert mine in shown and theirs not in shown and city["noord_only"] not in shown
+    noord = db.session.execute(text("SELECT id FROM teams WHERE name = 'Noord'")).scalar()
+    db.session.execute(text("UPDATE users SET team_id = :team WHERE username = 'agent1'"),
+                       {"team": noord})
+    db.session.commit()
+    for _ in range(2):
+        shown = {i["id"] for i in brief(agent1)}
+        assert theirs in shown and city["noord_only"] in shown and mine not in shown
+    db.session.execute(text("UPDATE users SET role = 'beheerder' WHERE username = 'agent1'"))
+    db.session.commit()
+    assert agent1.get(f"/api/briefing?lat={LAT}&lon={LON}").status_code == 403
+    db.session.execute(text("UPDATE users SET role = 'agent' WHERE username = 'agent1'"))
+    db.session.commit()
+    assert beheerder.post(f"/api/devices/{agent1.device_id}/revoke").status_code == 200
+    refused = agent1.get(f"/api/briefing?lat={LAT}&lon={LON}")
+    assert refused.status_code == 401 and refused.get_json()["error"] == "device_revoked"
+
+
+def test_a_refused_token_answers_before_a_bad_point(agent1: Api, client: Any) -> None:
+    assert client.get("/api/briefing?lat=abc&lon=5").status_code == 401
+    assert client.get("/api/briefing?lat=abc&lon=5",
+                      headers={"Authorization": "Bearer nope"}).status_code == 401

@@ -1,5 +1,5 @@
-"""PostgreSQL connections: pinged only after being idle, and a briefing's generic plan
-leaves the connection as it found it."""
+"""PostgreSQL connections: pinged only after being idle; the briefing's generic plans come
+from a pool of their own and never change the main pool's connections."""
 
 from __future__ import annotations
 
@@ -19,21 +19,22 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only "
 
 
 def pings(monkeypatch: Any) -> list[int]:
-    """Counts the pings the pool sends from now on."""
+    """Counts the pings both pools send from now on."""
     sent: list[int] = []
-    dialect = db.engine.dialect
-    real = dialect.do_ping
+    for engine in (db.engine, bulk.generic_pool()):
+        dialect = engine.dialect  # type: ignore[union-attr]
+        real = dialect.do_ping
 
-    def counted(connection: Any) -> bool:
-        sent.append(1)
-        return real(connection)
+        def counted(connection: Any, real: Any = real) -> bool:
+            sent.append(1)
+            return real(connection)
 
-    monkeypatch.setattr(dialect, "do_ping", counted)
+        monkeypatch.setattr(dialect, "do_ping", counted)
     return sent
 
 
-def backend() -> int:
-    with bulk.apart() as connection:
+def backend(generic: bool = False) -> int:
+    with bulk.apart(generic) as connection:
         return connection.driver_connection.info.backend_pid
 
 
@@ -54,7 +55,8 @@ def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(
             db.session.commit()
             agent = login(app.test_client(), "agent9")
             sent = pings(monkeypatch)
-            dead = backend()
+            # the briefing's connection: from the generic-plan pool
+            dead = backend(generic=True)
             # from a connection of its own: the pool would lend out the very one to kill
             with psycopg.connect(db.engine.url.set(drivername="postgresql")
                                  .render_as_string(hide_password=False),
@@ -63,15 +65,38 @@ def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(
             response = agent.get("/api/briefing?lat=52.09&lon=5.12")
             assert response.status_code == 200, response.get_json()
             assert sent, "an idle connection was handed out without a ping"
-            assert dead != backend()
+            assert dead != backend(generic=True)
         finally:
             db.session.remove()
             db.engine.dispose()
 
 
-def test_a_generic_query_is_planned_once_and_the_setting_does_not_outlive_it(
+def plans_of(driver: Any, sql_start: str) -> list[tuple[int, int]]:
+    return driver.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                          "WHERE statement LIKE %s", (sql_start + "%",)).fetchall()
+
+
+def test_the_generic_pool_plans_once_and_the_main_pool_keeps_choosing(app: Flask) -> None:
+    @bulk.one_connection(generic=True)
+    def run() -> None:
+        with bulk.reading() as read:
+            for number in range(3):
+                assert read("SELECT CAST(? AS INTEGER) + 2", (number,),
+                            generic=True) == [(number + 2,)]
+        with bulk.apart() as connection:  # the same connection, held by one_connection
+            driver = connection.driver_connection
+            assert plans_of(driver, "SELECT CAST($1 AS INTEGER) + 2") == [(3, 0)]
+            assert driver.autocommit  # each statement its own transaction, as apart's
+
+    run()
+    with bulk.apart() as connection:  # the main pool: PostgreSQL still chooses per query
+        assert connection.driver_connection.execute(
+            "SHOW plan_cache_mode").fetchone() == ("auto",)
+
+
+def test_a_generic_query_on_the_main_pool_is_planned_once_and_the_setting_does_not_outlive_it(
         app: Flask) -> None:
-    @bulk.one_connection
+    @bulk.one_connection()
     def run() -> None:
         with bulk.reading() as read:
             for number in range(3):
@@ -80,18 +105,17 @@ def test_a_generic_query_is_planned_once_and_the_setting_does_not_outlive_it(
         with bulk.apart() as connection:  # the same connection, held by one_connection
             driver = connection.driver_connection
             shown = driver.execute("SHOW plan_cache_mode").fetchone()
-            plans = driver.execute(
-                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-                "WHERE statement LIKE 'SELECT CAST($1 AS INTEGER) + 1%'").fetchall()
+            plans = plans_of(driver, "SELECT CAST($1 AS INTEGER) + 1")
         assert shown == ("auto",)
         assert plans == [(3, 0)]
 
     run()
 
 
+@pytest.mark.parametrize("generic", [False, True])
 def test_a_failing_generic_query_leaves_the_connection_usable_and_unchanged(
-        app: Flask) -> None:
-    @bulk.one_connection
+        app: Flask, generic: bool) -> None:
+    @bulk.one_connection(generic=generic)
     def run() -> None:
         with bulk.reading() as read:
             with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
@@ -99,6 +123,20 @@ def test_a_failing_generic_query_leaves_the_connection_usable_and_unchanged(
             assert read("SELECT CAST(? AS INTEGER)", (7,), generic=True) == [(7,)]
         with bulk.apart() as connection:
             shown = connection.driver_connection.execute("SHOW plan_cache_mode").fetchone()
-        assert shown == ("auto",)
+        assert shown == (("force_generic_plan",) if generic else ("auto",))
+
+    run()
+
+
+def test_queries_read_together_answer_each_and_a_failure_leaves_the_connection_usable(
+        app: Flask) -> None:
+    @bulk.one_connection(generic=True)
+    def run() -> None:
+        assert bulk.read_together([("SELECT CAST(? AS INTEGER) * 2", (4,), ()),
+                                   ("SELECT ?, ?", ("a", "b"), ())]) == [[(8,)], [("a", "b")]]
+        with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+            bulk.read_together([("SELECT CAST(? AS INTEGER)", (1,), ()),
+                                ("SELECT 1 / (CAST(? AS INTEGER) - 1)", (1,), ())])
+        assert bulk.read_together([("SELECT CAST(? AS INTEGER)", (5,), ())]) == [[(5,)]]
 
     run()
