@@ -13,7 +13,9 @@ against the officer's town alone (the same answers without the rest of the count
 against 1 % of the data holding every item the large briefings showed (the same answers
 at a hundredth of the size), and the ratio against a naive linear scan (every registration
 read, geopy for each of the team's recent ones) for a few queries. PostGIS is asked twice:
-planned for each point, and prepared on its generic plan, as the server asks.
+planned for each point, and prepared on its generic plan, as the server asks; both are
+asked point by point in turn with the server over HTTP, so the machine's changing speed
+falls on all three alike.
 
 Loading goes around the application: executemany on SQLite, COPY on PostgreSQL (the GiST
 index is built after the copy); everything else the server reads is written as it would.
@@ -379,36 +381,53 @@ def login(port: int) -> str:
         "username": "officer", "password": PASSWORD, "device_name": "bench"})["token"]
 
 
-def over_http(port: int, points: list[tuple]) -> tuple[list[float], list[list[tuple]]]:
-    token = login(port)
-    times, answers = [], []
-    for lat, lon in points:
-        started = time.perf_counter()
+class Asking:
+    """The same points asked over HTTP and, with a ``dsn``, of PostGIS directly (planned
+    for each point, and prepared on its generic plan), point by point in turn, in an order
+    that changes from point to point: this machine's speed moves by tens of percent from
+    one minute to the next, and asked in the same moments, all three see the same moods."""
+
+    def __init__(self, port: int, dsn: str | None, team: int | None,
+                 points: list[tuple]) -> None:
+        import psycopg
+
+        token = login(port)
+        ways: dict[str, Any] = {"http": functools.partial(self._http, port, token)}
+        connections = []
+        if dsn:
+            for name, mode in (("planned", "force_custom_plan"), ("prepared", "auto")):
+                # auto: PostgreSQL's default for a prepared statement, which here settles
+                # on one generic plan after five runs, as the server's query runs
+                connection = psycopg.connect(dsn, autocommit=True)
+                connection.execute(f"SET plan_cache_mode = {mode}")
+                connections.append(connection)
+                ways[name] = functools.partial(self._postgis, connection, team)
+        self.times: dict[str, list[float]] = {name: [] for name in ways}
+        self.answers: dict[str, list[list[tuple]]] = {name: [] for name in ways}
+        names = list(ways)
+        try:
+            for number, (lat, lon) in enumerate(points):
+                turn = names[number % len(names):] + names[:number % len(names)]
+                for name in turn:
+                    started = time.perf_counter()
+                    answer = ways[name](lat, lon)
+                    self.times[name].append(time.perf_counter() - started)
+                    self.answers[name].append(answer)
+        finally:
+            for connection in connections:
+                connection.close()
+
+    @staticmethod
+    def _http(port: int, token: str, lat: float, lon: float) -> list[tuple]:
         body = http_call(port, "GET", f"/api/briefing?lat={lat:.7f}&lon={lon:.7f}",
                          token=token)
-        times.append(time.perf_counter() - started)
-        answers.append([(i["kind"], str(i["id"]), i["distance_m"]) for i in body["items"]])
-    return times, answers
+        return [(i["kind"], str(i["id"]), i["distance_m"]) for i in body["items"]]
 
-
-def over_postgis(dsn: str, team: int, points: list[tuple], mode: str = "force_custom_plan"
-                 ) -> tuple[list[float], list[list[tuple]]]:
-    """``mode``: ``force_custom_plan`` plans the statement for each point, as a question
-    asked once; ``auto`` is PostgreSQL's default for a prepared statement, which here
-    settles on one generic plan after five runs (as the server's briefing query does)."""
-    import psycopg
-
-    times, answers = [], []
-    with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute(f"SET plan_cache_mode = {mode}")
-        for lat, lon in points:
-            started = time.perf_counter()
-            cur.execute(POSTGIS_SQL, {"lat": lat, "lon": lon, "team": team, "radius": 500},
-                        prepare=True)
-            rows = cur.fetchall()
-            times.append(time.perf_counter() - started)
-            answers.append([(k, i, float(d)) for k, i, _, d in rows])
-    return times, answers
+    @staticmethod
+    def _postgis(connection: Any, team: int, lat: float, lon: float) -> list[tuple]:
+        rows = connection.execute(POSTGIS_SQL, {"lat": lat, "lon": lon, "team": team,
+                                                "radius": 500}, prepare=True).fetchall()
+        return [(k, i, float(d)) for k, i, _, d in rows]
 
 
 def naive_scan(path: str, team: int, points: list[tuple]) -> list[float]:
@@ -570,28 +589,32 @@ def run_size(label: str, registrations: int, places: int, pg: str | None, querie
         hotspots(url)
         print(f"  {kind}: loaded in {time.perf_counter() - started:.1f} s")
         points = query_points(np.random.default_rng(5), data["centres"][0], queries)
+        dsn = None
+        if kind == "postgresql":
+            dsn = pg.replace("postgresql+psycopg", "postgresql")  # type: ignore[union-attr]
         server, port = serve(url, instance)
         try:
-            over_http(port, points[:20])  # warm-up: connections, caches, PROJ
-            times, answers = over_http(port, points)
+            Asking(port, dsn, team, points[:20])  # warm-up: connections, caches, PROJ, plans
+            asked = Asking(port, dsn, team, points)
         finally:
             server.terminate()
             server.wait(10)
-        results[kind] = (times, answers)
+        results[kind] = (asked.times["http"], asked.answers["http"])
         results["team"], results["points"] = team, points
-        print(f"  {kind} over HTTP: p50 {pct(times, 50):.2f} ms, p95 {pct(times, 95):.2f} ms, "
-              f"{statistics.mean(len(a) for a in answers):.1f} items a query")
+        print(f"  {kind} over HTTP: p50 {pct(results[kind][0], 50):.2f} ms, "
+              f"p95 {pct(results[kind][0], 95):.2f} ms, "
+              f"{statistics.mean(len(a) for a in results[kind][1]):.1f} items a query")
+        if dsn:
+            results["postgis"] = (asked.times["planned"], asked.answers["planned"])
+            results["prepared"] = (asked.times["prepared"], asked.answers["prepared"])
     if pg:
         dsn = pg.replace("postgresql+psycopg", "postgresql")
-        over_postgis(dsn, results["team"], results["points"][:20], "auto")
-        prepared, _ = over_postgis(dsn, results["team"], results["points"], "auto")
-        print(f"  PostGIS directly, prepared (generic plan): p50 {pct(prepared, 50):.2f} ms, "
-              f"p95 {pct(prepared, 95):.2f} ms")
-        over_postgis(dsn, results["team"], results["points"][:20])
-        times, answers = over_postgis(dsn, results["team"], results["points"])
-        results["postgis"] = (times, answers)
-        print(f"  PostGIS directly, planned per point: p50 {pct(times, 50):.2f} ms, "
-              f"p95 {pct(times, 95):.2f} ms")
+        prepared, times = results["prepared"][0], results["postgis"][0]
+        answers = results["postgis"][1]
+        print(f"  PostGIS directly, prepared (generic plan), asked in turn with HTTP: "
+              f"p50 {pct(prepared, 50):.2f} ms, p95 {pct(prepared, 95):.2f} ms")
+        print(f"  PostGIS directly, planned per point, asked in turn with HTTP: "
+              f"p50 {pct(times, 50):.2f} ms, p95 {pct(times, 95):.2f} ms")
         for kind in ("sqlite", "postgresql"):
             bad, edge = compare(kind, results[kind][1], answers, results["points"], dsn)
             print(f"  answers {kind} vs PostGIS: {len(answers) - bad}/{len(answers)} the same"
