@@ -361,8 +361,11 @@ def query_points(rng: np.random.Generator, centre: np.ndarray, count: int) -> li
 
 def serve(url: str, instance: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
+    # Without its scheduled jobs, as sync_bench.py serves: hotspots() ran the hotspot job
+    # already, and the scheduler would run it again a second after the start, clustering
+    # the whole country while the briefings are timed.
     env = {**os.environ, "DATABASE_URL": url, "WIJKPOST_INSTANCE": instance,
-           "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "1"}
+           "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "1", "WIJKPOST_SCHEDULER": "0"}
     server = subprocess.Popen([GUNICORN, "--bind", f"127.0.0.1:{port}", "server.wsgi:app"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               cwd=ROOT)
