@@ -3,10 +3,10 @@
 On a virtual machine whose speed moves by tens of percent from minute to minute, timings
 cannot show a difference of a few percent between two checkouts. Instructions can: each
 checkout runs the same pushes of 100 new accidents, and then a team leader's pull of them
-page by page (100 a page), in one process through Flask's test client on a temporary
-SQLite database, under valgrind's callgrind, which counts the instructions executed while
-the pushes (or the pull pages) run, and nothing before. Two runs of one checkout agree
-within 0.2 %.
+page by page (100 a page), in one process through Flask's test client (the app of
+``server.wsgi``, as gunicorn serves it) on a temporary SQLite database, under valgrind's
+callgrind, which counts the instructions executed while the pushes (or the pull pages)
+run, and nothing before. Two runs of one checkout agree within 0.2 %.
 
 What it leaves out: the HTTP server, the kernel's share (system calls: count them with
 ``strace -c``), and waits. It is a measure of the work the code does, beside the timings
@@ -44,11 +44,10 @@ def child(phase: str, pushes: int) -> None:
     tmp = tempfile.mkdtemp()
     os.environ.update({**server_env(f"sqlite:///{tmp}/bench.db", tmp),
                        "WIJKPOST_SQLITE_CHECKPOINT_THREAD": "0"})
-    from server import create_app
     from server.cli import init_database, make_user
     from server.extensions import db
+    from server.wsgi import app  # as gunicorn serves it, with its collector settings
 
-    app = create_app()
     with app.app_context():
         init_database()
         make_user("bench-0", "agent", "bench-wachtwoord", "bench")
