@@ -11,7 +11,9 @@ within 0.5 m of the point may be on either side: RD New's straight edges against
 spheroidal ones), and prints p50/p95 of each, p95 at the large size against the small,
 against the officer's town alone (the same answers without the rest of the country) and
 against 1 % of the data holding every item the large briefings showed (the same answers
-at a hundredth of the size), and the ratio against a naive linear scan (every registration
+at a hundredth of the size; that set is also served beside the large one and both are
+asked in turn, the large set's PostgreSQL database kept while the smaller sets load into
+``<database>_sets``), and the ratio against a naive linear scan (every registration
 read, geopy for each of the team's recent ones) for a few queries. PostGIS is asked twice:
 planned for each point, and prepared on its generic plan, as the server asks; both are
 asked point by point in turn with the server over HTTP, so the machine's changing speed
@@ -384,38 +386,48 @@ def login(port: int) -> str:
         "username": "officer", "password": PASSWORD, "device_name": "bench"})["token"]
 
 
+def in_turn(ways: dict[str, Any], points: list[tuple]
+            ) -> tuple[dict[str, list[float]], dict[str, list[list[tuple]]]]:
+    """Each point asked every way, in an order that changes from point to point: this
+    machine's speed moves by tens of percent from one minute to the next, and asked in
+    the same moments, every way sees the same moods."""
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    answers: dict[str, list[list[tuple]]] = {name: [] for name in ways}
+    names = list(ways)
+    for number, (lat, lon) in enumerate(points):
+        for name in names[number % len(names):] + names[:number % len(names)]:
+            started = time.perf_counter()
+            answer = ways[name](lat, lon)
+            times[name].append(time.perf_counter() - started)
+            answers[name].append(answer)
+    return times, answers
+
+
+def postgis_connection(dsn: str, mode: str = "force_custom_plan") -> Any:
+    """``mode``: ``force_custom_plan`` plans the statement for each point, as a question
+    asked once; ``auto`` is PostgreSQL's default for a prepared statement, which here
+    settles on one generic plan after five runs, as the server's query runs."""
+    import psycopg
+
+    connection = psycopg.connect(dsn, autocommit=True)
+    connection.execute(f"SET plan_cache_mode = {mode}")
+    return connection
+
+
 class Asking:
     """The same points asked over HTTP and, with a ``dsn``, of PostGIS directly (planned
-    for each point, and prepared on its generic plan), point by point in turn, in an order
-    that changes from point to point: this machine's speed moves by tens of percent from
-    one minute to the next, and asked in the same moments, all three see the same moods."""
+    for each point, and prepared on its generic plan), point by point in turn."""
 
     def __init__(self, port: int, dsn: str | None, team: int | None,
                  points: list[tuple]) -> None:
-        import psycopg
-
-        token = login(port)
-        ways: dict[str, Any] = {"http": functools.partial(self._http, port, token)}
+        ways: dict[str, Any] = {"http": functools.partial(self._http, port, login(port))}
         connections = []
         if dsn:
             for name, mode in (("planned", "force_custom_plan"), ("prepared", "auto")):
-                # auto: PostgreSQL's default for a prepared statement, which here settles
-                # on one generic plan after five runs, as the server's query runs
-                connection = psycopg.connect(dsn, autocommit=True)
-                connection.execute(f"SET plan_cache_mode = {mode}")
-                connections.append(connection)
-                ways[name] = functools.partial(self._postgis, connection, team)
-        self.times: dict[str, list[float]] = {name: [] for name in ways}
-        self.answers: dict[str, list[list[tuple]]] = {name: [] for name in ways}
-        names = list(ways)
+                connections.append(postgis_connection(dsn, mode))
+                ways[name] = functools.partial(self._postgis, connections[-1], team)
         try:
-            for number, (lat, lon) in enumerate(points):
-                turn = names[number % len(names):] + names[:number % len(names)]
-                for name in turn:
-                    started = time.perf_counter()
-                    answer = ways[name](lat, lon)
-                    self.times[name].append(time.perf_counter() - started)
-                    self.answers[name].append(answer)
+            self.times, self.answers = in_turn(ways, points)
         finally:
             for connection in connections:
                 connection.close()
@@ -604,6 +616,7 @@ def run_size(label: str, registrations: int, places: int, pg: str | None, querie
             server.wait(10)
         results[kind] = (asked.times["http"], asked.answers["http"])
         results["team"], results["points"] = team, points
+        results.setdefault("served", {})[kind] = (url, instance, team)
         print(f"  {kind} over HTTP: p50 {pct(results[kind][0], 50):.2f} ms, "
               f"p95 {pct(results[kind][0], 95):.2f} ms, "
               f"{statistics.mean(len(a) for a in results[kind][1]):.1f} items a query")
@@ -636,6 +649,63 @@ def run_size(label: str, registrations: int, places: int, pg: str | None, querie
     return results
 
 
+def second_database(url: str) -> str:
+    """``url``'s server, database ``<name>_sets`` (created with PostGIS when missing)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    name = f"{target.database}_sets"
+    admin = target.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    made = target.set(database=name)
+    with psycopg.connect(made.set(drivername="postgresql")
+                         .render_as_string(hide_password=False), autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return made.render_as_string(hide_password=False)
+
+
+def growth_in_turn(large: dict[str, Any], same: dict[str, Any]
+                   ) -> dict[str, tuple[float, int, int]]:
+    """The large set and the same answers at a hundredth of its size, each served at once
+    and asked point by point in turn (PostGIS too): p95 large / p95 small per kind, and
+    how many answers agree."""
+    points = large["points"]
+    servers = []
+    ways: dict[str, Any] = {}
+    connections = []
+    try:
+        for label, results in (("large", large), ("small", same)):
+            for kind, (url, instance, team) in results["served"].items():
+                server, port = serve(url, instance)
+                servers.append(server)
+                ways[f"{kind} {label}"] = functools.partial(Asking._http, port, login(port))
+                if kind == "postgresql":
+                    connections.append(postgis_connection(
+                        url.replace("postgresql+psycopg", "postgresql")))
+                    ways[f"postgis {label}"] = functools.partial(
+                        Asking._postgis, connections[-1], team)
+        in_turn(ways, points[:20])  # warm-up
+        times, answers = in_turn(ways, points)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(10)
+        for connection in connections:
+            connection.close()
+    found = {}
+    for kind in ("sqlite", "postgresql", "postgis"):
+        if f"{kind} large" in times:
+            big, small = f"{kind} large", f"{kind} small"
+            agree = sum(sorted(a) == sorted(b) for a, b in
+                        zip(answers[big], answers[small], strict=True))
+            found[kind] = (pct(times[big], 95) / pct(times[small], 95), agree, len(points))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -655,14 +725,18 @@ def main() -> None:
         # The same neighbourhood without the rest of the country: the answers are the
         # same, so only what the data's size adds shows (at 1 % of the data, above, each
         # briefing also holds fewer items: the towns are less dense).
-        town = run_size("the officer's town alone", 0, 0, args.pg, args.queries, 0, tmp,
+        # The smaller sets go to a second database, so the large one stays loaded for the
+        # growth asked in turn below.
+        sets_pg = second_database(args.pg) if args.pg else None
+        town = run_size("the officer's town alone", 0, 0, sets_pg, args.queries, 0, tmp,
                         given=functools.partial(town_alone, whole))
         # 1 % of the data again, now holding every item the large briefings showed: the
         # same answers, so the growth shows what the data's size costs, not the answers'
-        same = run_size("1 % of the data, the same answers", 0, 0, args.pg, args.queries, 0,
+        same = run_size("1 % of the data, the same answers", 0, 0, sets_pg, args.queries, 0,
                         tmp, given=functools.partial(
                             same_answers, whole, large, args.registrations // 100,
                             args.places // 100))
+        turn = growth_in_turn(large, same)
     print("\n== growth ==")
     for kind in ("sqlite", "postgresql", "postgis"):
         if kind in large:
@@ -679,6 +753,11 @@ def main() -> None:
             print(f"  {kind}: p95 at {args.registrations:,} / p95 at "
                   f"{len(same['data']['registrations']):,} with the same answers: "
                   f"{ratio:.2f}x{goal} ({agree}/{len(same[kind][1])} answers the same)")
+    for kind, (ratio, agree, count) in turn.items():
+        goal = " (goal <= 1.5x)" if kind != "postgis" else " (the query alone)"
+        print(f"  {kind}: p95 at {args.registrations:,} / p95 at "
+              f"{len(same['data']['registrations']):,} with the same answers, asked in turn: "
+              f"{ratio:.2f}x{goal} ({agree}/{count} answers the same)")
     for kind in ("sqlite", "postgresql", "postgis"):
         if kind in large and kind in town:
             ratio = pct(large[kind][0], 95) / pct(town[kind][0], 95)
