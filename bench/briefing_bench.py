@@ -414,35 +414,32 @@ def postgis_connection(dsn: str, mode: str = "force_custom_plan") -> Any:
     return connection
 
 
-class Asking:
-    """The same points asked over HTTP and, with a ``dsn``, of PostGIS directly (planned
-    for each point, and prepared on its generic plan), point by point in turn."""
+def ask_http(port: int, token: str, lat: float, lon: float) -> list[tuple]:
+    body = http_call(port, "GET", f"/api/briefing?lat={lat:.7f}&lon={lon:.7f}", token=token)
+    return [(i["kind"], str(i["id"]), i["distance_m"]) for i in body["items"]]
 
-    def __init__(self, port: int, dsn: str | None, team: int | None,
-                 points: list[tuple]) -> None:
-        ways: dict[str, Any] = {"http": functools.partial(self._http, port, login(port))}
-        connections = []
-        if dsn:
-            for name, mode in (("planned", "force_custom_plan"), ("prepared", "auto")):
-                connections.append(postgis_connection(dsn, mode))
-                ways[name] = functools.partial(self._postgis, connections[-1], team)
-        try:
-            self.times, self.answers = in_turn(ways, points)
-        finally:
-            for connection in connections:
-                connection.close()
 
-    @staticmethod
-    def _http(port: int, token: str, lat: float, lon: float) -> list[tuple]:
-        body = http_call(port, "GET", f"/api/briefing?lat={lat:.7f}&lon={lon:.7f}",
-                         token=token)
-        return [(i["kind"], str(i["id"]), i["distance_m"]) for i in body["items"]]
+def ask_postgis(connection: Any, team: int, lat: float, lon: float) -> list[tuple]:
+    rows = connection.execute(POSTGIS_SQL, {"lat": lat, "lon": lon, "team": team,
+                                            "radius": 500}, prepare=True).fetchall()
+    return [(k, i, float(d)) for k, i, _, d in rows]
 
-    @staticmethod
-    def _postgis(connection: Any, team: int, lat: float, lon: float) -> list[tuple]:
-        rows = connection.execute(POSTGIS_SQL, {"lat": lat, "lon": lon, "team": team,
-                                                "radius": 500}, prepare=True).fetchall()
-        return [(k, i, float(d)) for k, i, _, d in rows]
+
+def ask(port: int, dsn: str | None, team: int | None, points: list[tuple]
+        ) -> tuple[dict[str, list[float]], dict[str, list[list[tuple]]]]:
+    """The same points asked over HTTP (``http``) and, with a ``dsn``, of PostGIS directly
+    (``planned`` for each point, and ``prepared`` on its generic plan), in turn."""
+    ways: dict[str, Any] = {"http": functools.partial(ask_http, port, login(port))}
+    connections = []
+    if dsn:
+        for name, mode in (("planned", "force_custom_plan"), ("prepared", "auto")):
+            connections.append(postgis_connection(dsn, mode))
+            ways[name] = functools.partial(ask_postgis, connections[-1], team)
+    try:
+        return in_turn(ways, points)
+    finally:
+        for connection in connections:
+            connection.close()
 
 
 def naive_scan(path: str, team: int, points: list[tuple]) -> list[float]:
@@ -609,20 +606,20 @@ def run_size(label: str, registrations: int, places: int, pg: str | None, querie
             dsn = pg.replace("postgresql+psycopg", "postgresql")  # type: ignore[union-attr]
         server, port = serve(url, instance)
         try:
-            Asking(port, dsn, team, points[:20])  # warm-up: connections, caches, PROJ, plans
-            asked = Asking(port, dsn, team, points)
+            ask(port, dsn, team, points[:20])  # warm-up: connections, caches, PROJ, plans
+            times, answers = ask(port, dsn, team, points)
         finally:
             server.terminate()
             server.wait(10)
-        results[kind] = (asked.times["http"], asked.answers["http"])
+        results[kind] = (times["http"], answers["http"])
         results["team"], results["points"] = team, points
         results.setdefault("served", {})[kind] = (url, instance, team)
         print(f"  {kind} over HTTP: p50 {pct(results[kind][0], 50):.2f} ms, "
               f"p95 {pct(results[kind][0], 95):.2f} ms, "
               f"{statistics.mean(len(a) for a in results[kind][1]):.1f} items a query")
         if dsn:
-            results["postgis"] = (asked.times["planned"], asked.answers["planned"])
-            results["prepared"] = (asked.times["prepared"], asked.answers["prepared"])
+            results["postgis"] = (times["planned"], answers["planned"])
+            results["prepared"] = (times["prepared"], answers["prepared"])
     if pg:
         dsn = pg.replace("postgresql+psycopg", "postgresql")
         prepared, times = results["prepared"][0], results["postgis"][0]
@@ -682,12 +679,12 @@ def growth_in_turn(large: dict[str, Any], same: dict[str, Any]
             for kind, (url, instance, team) in results["served"].items():
                 server, port = serve(url, instance)
                 servers.append(server)
-                ways[f"{kind} {label}"] = functools.partial(Asking._http, port, login(port))
+                ways[f"{kind} {label}"] = functools.partial(ask_http, port, login(port))
                 if kind == "postgresql":
                     connections.append(postgis_connection(
                         url.replace("postgresql+psycopg", "postgresql")))
                     ways[f"postgis {label}"] = functools.partial(
-                        Asking._postgis, connections[-1], team)
+                        ask_postgis, connections[-1], team)
         in_turn(ways, points[:20])  # warm-up
         times, answers = in_turn(ways, points)
     finally:

@@ -121,23 +121,16 @@ def apart(generic: bool = False) -> Iterator[Any]:
         yield held
         return
     pool = generic_pool() if generic else None
-    if pool is not None:
-        # its connections are always in autocommit (see add_generic_pool)
-        connection = pool.raw_connection()
-        try:
-            yield connection
-        finally:
-            connection.close()
-        return
-    connection = db.engine.raw_connection()
+    connection = (pool or db.engine).raw_connection()
     driver = connection.driver_connection
-    postgres = db.engine.dialect.name == "postgresql"
-    if postgres:
+    # the generic-plan pool's connections are in autocommit for good (add_generic_pool)
+    toggle = pool is None and db.engine.dialect.name == "postgresql"
+    if toggle:
         driver.autocommit = True  # type: ignore[union-attr]
     try:
         yield connection
     finally:
-        if postgres and not driver.closed:  # type: ignore[union-attr]
+        if toggle and not driver.closed:  # type: ignore[union-attr]
             driver.autocommit = False  # type: ignore[union-attr]  # as the session expects
         connection.close()  # back to the pool
 
@@ -221,18 +214,13 @@ def reading() -> Iterator[Reader]:
             if generic and dialect.name == "postgresql":
                 driver = connection.driver_connection
                 if connection.info.get("generic"):
-                    cursor = driver.execute(_adapt(dialect, sql), tuple(params), prepare=True)
-                    try:
-                        return _read(dialect, cursor.fetchall(), columns)
-                    finally:
-                        cursor.close()
+                    return _read(dialect, _fetch(driver.execute(
+                        _adapt(dialect, sql), tuple(params), prepare=True)), columns)
                 return _read(dialect, _generic(driver, _adapt(dialect, sql), tuple(params)),
                              columns)
             cursor = connection.cursor()
             cursor.execute(_adapt(dialect, sql), tuple(params))
-            fetched = cursor.fetchall()
-            cursor.close()
-            return _read(dialect, fetched, columns)
+            return _read(dialect, _fetch(cursor), columns)
 
         yield read
 
@@ -248,17 +236,11 @@ def read_together(queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
     with apart() as connection:
         if dialect.name == "postgresql" and connection.info.get("generic"):
             driver = connection.driver_connection
-            cursors = []
-            try:
-                with driver.pipeline():
-                    for sql, params, _ in queries:
-                        cursors.append(driver.execute(_adapt(dialect, sql), tuple(params),
-                                                      prepare=True))
-                return [_read(dialect, cursor.fetchall(), columns)
-                        for cursor, (_, _, columns) in zip(cursors, queries, strict=True)]
-            finally:
-                for cursor in cursors:
-                    cursor.close()
+            with driver.pipeline():
+                cursors = [driver.execute(_adapt(dialect, sql), tuple(params), prepare=True)
+                           for sql, params, _ in queries]
+            return [_read(dialect, _fetch(cursor), columns)
+                    for cursor, (_, _, columns) in zip(cursors, queries, strict=True)]
     with reading() as read:
         return [read(sql, params, columns) for sql, params, columns in queries]
 
@@ -272,6 +254,11 @@ def _generic(driver: Any, sql: str, params: tuple[Any, ...]) -> list[Any]:
         driver.execute("SET plan_cache_mode = force_generic_plan")
         cursor = driver.execute(sql, params, prepare=True)
         driver.execute("RESET plan_cache_mode")
+    return _fetch(cursor)
+
+
+def _fetch(cursor: Any) -> list[Any]:
+    """The cursor's rows; the cursor closed."""
     try:
         return cursor.fetchall()
     finally:

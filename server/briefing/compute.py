@@ -114,13 +114,6 @@ def here(lat: float, lon: float) -> Here:
     return Here(lat, lon, x, y)
 
 
-def briefing(team_id: int, lat: float, lon: float, now: datetime,
-             limits: Limits) -> list[dict[str, Any]]:
-    """Items ordered by priority, then distance (then kind and id, for a stable order)."""
-    at = here(lat, lon)
-    return items_of(read(query(team_id, at, now, limits)), at, now, limits)
-
-
 def query(team_id: int, at: Here, now: datetime, limits: Limits) -> bulk.Query:
     """The statement that reads the candidates (``read`` runs it; a caller may send it
     with others): ``(sql, params, columns)``."""

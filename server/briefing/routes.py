@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, request
 
 from server import audit, bulk
-from server.auth.tokens import admit, authenticate, bearer_hash, principal_from, token_lookup
+from server.auth.tokens import admit, bearer_hash, principal_from, token_lookup
 from server.briefing.compute import Limits, here, items_of, query, read
 from server.errors import ApiError
 from server.geoinput import InputError, check_point
@@ -45,23 +45,23 @@ def point_args() -> tuple[float, float]:
 def get_briefing():  # type: ignore[no-untyped-def]
     """Notices, areas of attention, hotspots and recent registrations around a point."""
     hashed = bearer_hash()
+    token = token_lookup(hashed)
     try:
         lat, lon = point_args()
     except ApiError:
-        admit(authenticate(), ROLES)  # a refused token or role answers first, as elsewhere
+        # a refused token or role answers first, as elsewhere
+        admit(principal_from(bulk.read_apart(*token)), ROLES)
         raise
     config = current_app.config
     limits = Limits(config["BRIEFING_MAX_ITEMS"], config["BRIEFING_RADIUS_M"],
                     config["BRIEFING_DAYS"])
     now, at = utcnow(), here(lat, lon)
-    token = token_lookup(hashed)
     guess = _TEAMS.get(hashed, _UNKNOWN)
-    rows = None
     if guess is _UNKNOWN:
-        principal = admit(principal_from(bulk.read_apart(*token)), ROLES)
+        found, rows = bulk.read_apart(*token), None
     else:
         found, rows = bulk.read_together([token, query(guess, at, now, limits)])
-        principal = admit(principal_from(found), ROLES)
+    principal = admit(principal_from(found), ROLES)
     team = principal.user.team_id
     if rows is None or guess != team:
         if len(_TEAMS) >= _TEAMS_MAX:

@@ -76,27 +76,12 @@ def plans_of(driver: Any, sql_start: str) -> list[tuple[int, int]]:
                           "WHERE statement LIKE %s", (sql_start + "%",)).fetchall()
 
 
-def test_the_generic_pool_plans_once_and_the_main_pool_keeps_choosing(app: Flask) -> None:
-    @bulk.one_connection(generic=True)
-    def run() -> None:
-        with bulk.reading() as read:
-            for number in range(3):
-                assert read("SELECT CAST(? AS INTEGER) + 2", (number,),
-                            generic=True) == [(number + 2,)]
-        with bulk.apart() as connection:  # the same connection, held by one_connection
-            driver = connection.driver_connection
-            assert plans_of(driver, "SELECT CAST($1 AS INTEGER) + 2") == [(3, 0)]
-            assert driver.autocommit  # each statement its own transaction, as apart's
-
-    run()
-    with bulk.apart() as connection:  # the main pool: PostgreSQL still chooses per query
-        assert connection.driver_connection.execute(
-            "SHOW plan_cache_mode").fetchone() == ("auto",)
-
-
-def test_a_generic_query_on_the_main_pool_is_planned_once_and_the_setting_does_not_outlive_it(
-        app: Flask) -> None:
-    @bulk.one_connection()
+@pytest.mark.parametrize("generic", [True, False])
+def test_a_generic_query_is_planned_once_and_the_main_pool_keeps_choosing(
+        app: Flask, generic: bool) -> None:
+    """From the generic-plan pool at once; on the main pool with the setting around the
+    query only."""
+    @bulk.one_connection(generic=generic)
     def run() -> None:
         with bulk.reading() as read:
             for number in range(3):
@@ -104,12 +89,16 @@ def test_a_generic_query_on_the_main_pool_is_planned_once_and_the_setting_does_n
                             generic=True) == [(number + 1,)]
         with bulk.apart() as connection:  # the same connection, held by one_connection
             driver = connection.driver_connection
-            shown = driver.execute("SHOW plan_cache_mode").fetchone()
-            plans = plans_of(driver, "SELECT CAST($1 AS INTEGER) + 1")
-        assert shown == ("auto",)
-        assert plans == [(3, 0)]
+            assert plans_of(driver, "SELECT CAST($1 AS INTEGER) + 1") == [(3, 0)]
+            assert driver.execute("SHOW plan_cache_mode").fetchone() == (
+                ("force_generic_plan",) if generic else ("auto",))
+            if generic:
+                assert driver.autocommit  # each statement its own transaction, as apart's
 
     run()
+    with bulk.apart() as connection:  # the main pool: PostgreSQL still chooses per query
+        assert connection.driver_connection.execute(
+            "SHOW plan_cache_mode").fetchone() == ("auto",)
 
 
 @pytest.mark.parametrize("generic", [False, True])
