@@ -11,7 +11,9 @@ to one side before the other's turn: a server busy with back-to-back pushes, as 
 ``sync_bench.py``, where the default (1) leaves each idle while the other works.
 
 It prints, per side, the medians of client wall time, server wall time and server CPU
-time per push and per pull page, and the ratio of this checkout against the other. On a
+time per push and per pull page, the mean of the serving thread's minor page faults (kernel
+work that neither instruction counts nor system-call counts see), and the ratio of this
+checkout against the other. On a
 2-core virtual machine whose speed moves by tens of percent from minute to minute, a
 difference of one or two percent shows here where the CouchDB-style ratio of
 ``sync_bench.py`` cannot resolve it.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -59,14 +62,17 @@ with app.app_context():
 
 
 def timed_app(app: Any, log_path: str) -> Any:
-    """``app`` writing, per request, its wall and thread CPU milliseconds to ``log_path``."""
+    """``app`` writing, per request, its wall and thread CPU milliseconds and the thread's
+    minor page faults to ``log_path``."""
     log = open(log_path, "a", buffering=1)  # noqa: SIM115  (open for the process's life)
 
     def wrapper(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         wall, cpu = time.perf_counter(), time.thread_time()
+        faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
         body = b"".join(app(environ, start_response))
+        faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - faults
         log.write(f"{environ.get('PATH_INFO')} {(time.perf_counter() - wall) * 1000:.4f} "
-                  f"{(time.thread_time() - cpu) * 1000:.4f}\n")
+                  f"{(time.thread_time() - cpu) * 1000:.4f} {faults}\n")
         return [body]
 
     return wrapper
@@ -105,26 +111,28 @@ def start(root: str, tmp: str, name: str, devices: int) -> tuple[subprocess.Pope
     raise RuntimeError(f"the server of {root} did not start")
 
 
-def server_times(log: str, path: str) -> tuple[list[float], list[float]]:
-    walls, cpus = [], []
+def server_times(log: str, path: str) -> tuple[list[float], list[float], list[int]]:
+    walls, cpus, faults = [], [], []
     with open(log) as lines:
         for line in lines:
-            where, wall, cpu = line.split()
+            where, wall, cpu, fault = line.split()
             if where == path:
                 walls.append(float(wall))
                 cpus.append(float(cpu))
-    return walls, cpus
+                faults.append(int(fault))
+    return walls, cpus, faults
 
 
 def report(what: str, client: list[list[float]], logs: list[str], path: str) -> None:
     print(f"{what}:")
     medians = []
     for side, (times, log) in enumerate(zip(client, logs, strict=True)):
-        walls, cpus = server_times(log, path)
+        walls, cpus, faults = server_times(log, path)
         row = (statistics.median(times), statistics.median(walls), statistics.median(cpus))
         medians.append(row)
         print(f"  {('other', 'this')[side]:5}  client {row[0]:.3f} ms  server {row[1]:.3f} ms  "
-              f"server CPU {row[2]:.3f} ms  ({len(times)} requests)")
+              f"server CPU {row[2]:.3f} ms  page faults {statistics.mean(faults):.1f}  "
+              f"({len(times)} requests)")
     ratios = [b / a for a, b in zip(*medians, strict=True)]
     first = sum(t < o for o, t in zip(*client, strict=True))
     print(f"  this / other: client {ratios[0]:.3f}, server {ratios[1]:.3f}, "
