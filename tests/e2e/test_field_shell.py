@@ -190,6 +190,9 @@ def test_top_bar_controls_never_overlap_from_360_px_up(new_context,
     page.set_viewport_size({"width": 360, "height": 740})
     lock = page.get_by_role("button", name="Vergrendelen")
     assert lock.bounding_box()["width"] < 60
+    # the lock is drawn, not a character: a device without an emoji font showed a box
+    icon = lock.locator("svg.icon").bounding_box()
+    assert icon is not None and icon["width"] >= 16 and icon["height"] >= 16
     page.set_viewport_size({"width": 800, "height": 740})
     assert lock.bounding_box()["width"] > 100
     page.set_viewport_size({"width": 360, "height": 740})

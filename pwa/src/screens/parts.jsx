@@ -46,7 +46,13 @@ export function TopBar({ current }) {
         <a href="#/briefing" aria-current={here('briefing')}>Briefing</a>
       </nav>
       <button type="button" class="topbar-button lock" title="Vergrendelen" onClick={() => lock()}>
-        <span aria-hidden="true" class="icon">🔒</span><span class="label">Vergrendelen</span>
+        {/* drawn, not an emoji: a device without an emoji font showed an empty box */}
+        <svg aria-hidden="true" class="icon" viewBox="0 0 24 24" fill="none" stroke="currentColor"
+          stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+          <rect x="5" y="11" width="14" height="10" rx="2" />
+          <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+        </svg>
+        <span class="label">Vergrendelen</span>
       </button>
       <div class="menu" ref={menuRef}>
         <button type="button" class="topbar-button" aria-expanded={open ? 'true' : 'false'} aria-controls="app-menu"
