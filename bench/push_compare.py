@@ -13,10 +13,9 @@ to one side before the other's turn: a server busy with back-to-back pushes, as 
 It prints, per side, the medians of client wall time, server wall time and server CPU
 time per push and per pull page, the mean of the serving thread's minor page faults (kernel
 work that neither instruction counts nor system-call counts see), and the ratio of this
-checkout against the other. On a
-2-core virtual machine whose speed moves by tens of percent from minute to minute, a
-difference of one or two percent shows here where the CouchDB-style ratio of
-``sync_bench.py`` cannot resolve it.
+checkout against the other. On a 2-core virtual machine whose speed moves by tens of
+percent from minute to minute, a difference of one or two percent shows here where the
+CouchDB-style ratio of ``sync_bench.py`` cannot resolve it.
 
     .venv/bin/python bench/push_compare.py --root /path/to/other/checkout
                                            [--pushes 300] [--devices 10] [--block 1]
