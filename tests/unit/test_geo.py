@@ -46,8 +46,11 @@ def test_other_threads_convert_alike() -> None:
 
 
 def test_one_pipeline_not_a_database_search_per_thread() -> None:
-    # A transformer made from a pipeline is rebuilt in a new thread from its text, not by
-    # searching PROJ's database for the operation again (from_crs's 30 to 100 ms).
+    # pyproj rebuilds a transformer in each new thread with the maker it was made by: one
+    # from a pipeline parses its text, one from two CRSs searches PROJ's database again
+    # (from_crs's 30 to 100 ms). The maker is private to pyproj; nothing public tells them
+    # apart (a from_crs transformer's definition reads the same pipeline once it is used).
     transformer = geo._to_rd()
     assert transformer.definition.startswith("proj=pipeline")
+    assert type(transformer._transformer_maker).__name__ == "TransformerFromPipeline"
     assert "proj=helmert" in transformer.definition  # Amersfoort ↔ WGS 84, no grid needed
